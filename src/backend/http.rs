@@ -1,0 +1,195 @@
+//! One pooled HTTP client per backend: deadlines per attempt, retries for idempotent routes,
+//! a cap on the reply size. Errors never echo the backend URL (it may hold credentials).
+
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_REPLY: usize = 10 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 1,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct HttpBackend {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub max_reply: usize,
+    headers: HeaderMap,
+}
+
+/// A backend's answer, read whole (within the size cap).
+#[derive(Debug)]
+pub struct Exchange {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub elapsed: Duration,
+    pub attempts: u32,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum SendError {
+    Timeout(Duration),
+    Unreachable(String),
+    TooLarge(usize),
+    Broken(String),
+}
+
+impl HttpBackend {
+    pub fn new(
+        url: reqwest::Url,
+        timeout: Duration,
+        retry: RetryPolicy,
+        max_reply: usize,
+        headers: HeaderMap,
+    ) -> Result<HttpBackend, String> {
+        let client = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(HttpBackend {
+            client,
+            url,
+            timeout,
+            retry,
+            max_reply,
+            headers,
+        })
+    }
+
+    /// POSTs `body`; retries when `idempotent` and the backend gave no usable answer.
+    pub async fn post(
+        &self,
+        body: Bytes,
+        headers: &[(HeaderName, HeaderValue)],
+        timeout: Option<Duration>,
+        idempotent: bool,
+    ) -> Result<Exchange, SendError> {
+        let timeout = timeout.unwrap_or(self.timeout);
+        let attempts = if idempotent {
+            self.retry.attempts.max(1)
+        } else {
+            1
+        };
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(body.clone(), headers, timeout).await;
+            let retryable = match &result {
+                Err(SendError::Timeout(_) | SendError::Unreachable(_)) => true,
+                Ok(ex) => matches!(ex.status, 502..=504) && !ex.body.starts_with(b"<"),
+                Err(_) => false,
+            };
+            if !retryable || attempt >= attempts {
+                return result.map(|mut ex| {
+                    ex.elapsed = started.elapsed();
+                    ex.attempts = attempt;
+                    ex
+                });
+            }
+            tokio::time::sleep(self.retry.backoff * attempt).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        body: Bytes,
+        headers: &[(HeaderName, HeaderValue)],
+        timeout: Duration,
+    ) -> Result<Exchange, SendError> {
+        let mut request = self
+            .client
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let exchange = async {
+            let mut response = request.send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let content_type = headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if response
+                .content_length()
+                .is_some_and(|n| n as usize > self.max_reply)
+            {
+                return Err(SendError::TooLarge(self.max_reply));
+            }
+            let mut buf =
+                Vec::with_capacity(response.content_length().map_or(8192, |n| n as usize));
+            while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                if buf.len() + chunk.len() > self.max_reply {
+                    return Err(SendError::TooLarge(self.max_reply));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Exchange {
+                status,
+                content_type,
+                headers,
+                body: Bytes::from(buf),
+                elapsed: Duration::ZERO,
+                attempts: 1,
+            })
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Timeout(timeout)),
+        }
+    }
+}
+
+/// Describes a transport error by its cause, without the URL reqwest puts in its message.
+fn classify(e: reqwest::Error) -> SendError {
+    if e.is_timeout() {
+        return SendError::Timeout(Duration::ZERO);
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut io_kind = None;
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        cause = c.source();
+    }
+    let why = match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".to_string(),
+        Some(std::io::ErrorKind::TimedOut) => "connection timed out".to_string(),
+        Some(kind) => kind.to_string(),
+        None if e.is_connect() => "could not connect".to_string(),
+        None => "the connection failed".to_string(),
+    };
+    if e.is_connect() || e.is_request() && !e.is_body() {
+        SendError::Unreachable(why)
+    } else {
+        SendError::Broken(why)
+    }
+}

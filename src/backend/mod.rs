@@ -1,0 +1,3 @@
+//! Talking to backends over HTTP.
+
+pub mod http;

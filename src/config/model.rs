@@ -1,0 +1,468 @@
+//! The adapter file, as typed data. `schemas/adapter.schema.json` is generated from these types,
+//! so the doc comments here are what editors show integrators.
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+
+use super::de::Spanned;
+use super::tree::Tree;
+
+/// One adapter: a backend and the REST routes exposed over it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdapterFile {
+    /// Editor hint (`$schema`), ignored by ponte.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// URL prefix of every route: `/<name>/...`. Lowercase letters, digits, `-` and `_`.
+    pub name: Spanned<String>,
+    /// What this adapter is for; shown in generated docs.
+    #[serde(default)]
+    pub description: Option<String>,
+    pub backend: Backend,
+    /// The REST routes, by name.
+    pub routes: IndexMap<Spanned<String>, Route>,
+}
+
+/// Where and how calls are sent. Exactly one of `soap` (and later `graphql`) is set.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backend {
+    #[serde(default)]
+    pub soap: Option<SoapBackend>,
+    /// Time allowed for one backend call (per attempt), e.g. `5s`, `800ms`. Default 10s.
+    #[serde(default)]
+    pub timeout: Option<Spanned<DurationText>>,
+    /// Retries for idempotent (GET) routes on no response or a 502/503/504.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// Largest reply body accepted, e.g. `5MiB`. Default 10MiB.
+    #[serde(default)]
+    pub max_reply_size: Option<Spanned<ByteSize>>,
+    /// Extra HTTP headers sent with every backend call (values may use `${ENV}`).
+    #[serde(default)]
+    pub headers: IndexMap<Spanned<String>, String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Total attempts, including the first (1 = no retry).
+    pub attempts: Spanned<u32>,
+    /// Pause before each retry, e.g. `200ms`.
+    #[serde(default)]
+    pub backoff: Option<Spanned<DurationText>>,
+}
+
+/// A SOAP 1.1 or 1.2 service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoapBackend {
+    /// Endpoint URL; `${NAME:-default}` takes it from the environment.
+    pub url: Spanned<String>,
+    #[serde(default)]
+    pub version: SoapVersion,
+    /// Target namespace of the service's messages.
+    pub namespace: Spanned<String>,
+    #[serde(default)]
+    pub style: SoapStyle,
+    /// `literal` (default) or `encoded` (rpc/encoded: parts carry `xsi:type`).
+    #[serde(rename = "use", default)]
+    pub encoding: SoapUse,
+    /// Whether child elements of the body are in the namespace (`qualified`, default) or not.
+    #[serde(default)]
+    pub element_form: ElementForm,
+    /// The SOAPAction sent: `{namespace}` and `{operation}` are replaced. Default
+    /// `{namespace}{operation}` (with a `/` between when the namespace lacks one). `""` sends none.
+    #[serde(default)]
+    pub soap_action: Option<Spanned<String>>,
+    /// Extra namespace prefixes usable in element names (`wsse:Security`).
+    #[serde(default)]
+    pub namespaces: IndexMap<Spanned<String>, Spanned<String>>,
+    /// SOAP header elements sent with every call, as a tree like `request`.
+    #[serde(default)]
+    pub headers: Option<RequestTree>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SoapVersion {
+    #[default]
+    #[serde(rename = "1.1")]
+    V11,
+    #[serde(rename = "1.2")]
+    V12,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SoapStyle {
+    #[default]
+    Document,
+    Rpc,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SoapUse {
+    #[default]
+    Literal,
+    Encoded,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ElementForm {
+    #[default]
+    Qualified,
+    Unqualified,
+}
+
+/// One REST route.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub method: Spanned<HttpMethod>,
+    /// Path under the adapter's prefix; `{name}` segments are `in: path` inputs.
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Typed inputs, by the name used in `request` as `$name`.
+    #[serde(default)]
+    pub input: IndexMap<Spanned<String>, Input>,
+    /// The SOAP operation called.
+    #[serde(default)]
+    pub operation: Option<Spanned<String>>,
+    /// Overrides the backend's SOAPAction for this route.
+    #[serde(default)]
+    pub soap_action: Option<Spanned<String>>,
+    /// The SOAP body as a tree: keys are elements (`@name` attributes), leaves are `$input` or text.
+    #[serde(default)]
+    pub request: Option<RequestTree>,
+    /// The JSON returned: keys are output fields, leaves are paths into the reply body.
+    #[serde(default)]
+    pub response: Option<ResponseTree>,
+    /// Paths in the reply that are always arrays, even with one or no element.
+    #[serde(default)]
+    pub arrays: Vec<Spanned<String>>,
+    /// Fault rules, first match wins; an unmatched fault is a 502.
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
+    /// Overrides the backend timeout for this route.
+    #[serde(default)]
+    pub timeout: Option<Spanned<DurationText>>,
+    /// A path in the reply: when it is missing or null, the route answers 404.
+    #[serde(default)]
+    pub not_found: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    /// Methods a caller may safely repeat, so ponte may retry them.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete)
+    }
+}
+
+/// A typed input of a route.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Where the caller sends it.
+    #[serde(rename = "in")]
+    pub location: Spanned<InputLocation>,
+    #[serde(rename = "type", default)]
+    pub ty: Option<Spanned<ValueType>>,
+    /// The caller-facing name when it differs: query/header name, or a dotted path in the JSON body.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// Default true unless a `default` is given.
+    #[serde(default)]
+    pub required: Option<bool>,
+    #[serde(default)]
+    pub default: Option<Tree>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Allowed values.
+    #[serde(rename = "enum", default)]
+    pub allowed: Option<Vec<Tree>>,
+    /// A regular expression the whole (string) value must match.
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InputLocation {
+    Path,
+    Query,
+    Header,
+    Body,
+}
+
+/// The scalar types of inputs and mapped outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// `YYYY-MM-DD`
+    Date,
+    /// RFC 3339 / XML `dateTime`
+    Datetime,
+}
+
+impl ValueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Number => "number",
+            ValueType::Boolean => "boolean",
+            ValueType::Date => "date",
+            ValueType::Datetime => "datetime",
+        }
+    }
+}
+
+/// Maps a SOAP fault to an HTTP status. All given conditions must hold.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// Fault code without prefix: `Client`/`Server` (1.1) or `Sender`/`Receiver` (1.2); each
+    /// matches its counterpart in the other version.
+    #[serde(default)]
+    pub code: Option<Spanned<String>>,
+    /// A subcode: the dotted tail in 1.1 (`Client.CepInvalido`) or a 1.2 `Subcode` value.
+    #[serde(default)]
+    pub subcode: Option<Spanned<String>>,
+    /// A regular expression searched in the fault text.
+    #[serde(default)]
+    pub message: Option<Spanned<String>>,
+    /// HTTP status answered (400-599).
+    pub status: Spanned<u16>,
+    /// The `code` in the problem+json answer; default derived from the fault.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The `detail` answered; default: the fault's text.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// A duration written as `250ms`, `5s`, `1.5s` or `2m`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DurationText(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map(DurationText).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration (write a number and a unit: 250ms, 5s, 1.5s, 2m)"
+            ))
+        })
+    }
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|min)$",
+            "examples": ["250ms", "5s"]
+        })
+    }
+}
+
+/// A size written as `512KiB`, `5MiB`, `1MB` or a number of bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteSize(pub usize);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_size(&text).map(ByteSize).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a size (write e.g. 512KiB, 5MiB or 1000000)"
+            ))
+        })
+    }
+}
+
+fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: usize = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1000,
+        "KiB" => 1024,
+        "MB" => 1_000_000,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+impl JsonSchema for ByteSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteSize".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": "^[0-9]+ ?(B|KB|kB|KiB|MB|MiB|GiB)?$"}
+            ]
+        })
+    }
+}
+
+/// The request tree (SOAP body or header): element names to values; `$input` leaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct RequestTree(pub Tree);
+
+impl JsonSchema for RequestTree {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequestTree".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "XML as a tree: keys are element names (`prefix:Name` for other namespaces, `@name` for attributes, `#text` for text), values are nested trees, lists (repeated elements), `$input` references or literal text.",
+            "type": "object"
+        })
+    }
+}
+
+/// The response tree: output field names to mappings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct ResponseTree(pub Tree);
+
+impl JsonSchema for ResponseTree {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ResponseTree".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mapping = generator.subschema_for::<MappingSchema>();
+        json_schema!({
+            "description": "Output JSON: keys are output fields; values are a path into the reply (`A.B[*].C`), a mapping object, or a nested object of such.",
+            "type": "object",
+            "additionalProperties": mapping
+        })
+    }
+}
+
+/// Schema-only type: one output value of a response mapping.
+struct MappingSchema;
+
+impl JsonSchema for MappingSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Mapping".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mapping = generator.subschema_for::<MappingSchema>();
+        let types = generator.subschema_for::<ValueType>();
+        json_schema!({
+            "anyOf": [
+                {"type": "string", "description": "A path: `Body.Item[0].Name`, `Items.Item[*].Name`."},
+                {
+                    "type": "object",
+                    "properties": {
+                        "from": {"type": "string", "description": "Path into the reply."},
+                        "type": types,
+                        "default": {"description": "Used when the path is missing or null."},
+                        "each": {"type": "string", "description": "Path to an array; `fields` maps each element."},
+                        "fields": {"type": "object", "additionalProperties": mapping}
+                    },
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {"concat": {"type": "array", "items": mapping}},
+                    "required": ["concat"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {"expr": {"type": "string", "description": "A JMESPath expression over the reply body."}},
+                    "required": ["expr"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {"const": {"description": "A fixed value."}},
+                    "required": ["const"],
+                    "additionalProperties": false
+                },
+                {"type": "object", "description": "A nested output object.", "additionalProperties": mapping}
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations_and_sizes() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert!(parse_duration("5").is_none());
+        assert!(parse_duration("fast").is_none());
+        assert_eq!(parse_size("5MiB"), Some(5 << 20));
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("lots"), None);
+    }
+}

@@ -1,0 +1,295 @@
+//! YAML text -> a syntax tree that keeps the position of every node.
+//!
+//! We build our own tree from parser events (instead of a ready-made loader) so that duplicate keys
+//! are refused with their position, aliases are expanded under a budget (no billion laughs), and the
+//! decoder downstream can point every error at the user's line and column.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+
+use crate::diagnostic::{Diagnostic, Pos, Span};
+
+/// Aliases may expand a document to at most this many nodes.
+const NODE_BUDGET: usize = 200_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum YamlKind {
+    Null,
+    /// A scalar's text; `plain` is false when it was quoted or a block scalar (always a string).
+    Scalar {
+        text: String,
+        plain: bool,
+    },
+    Seq(Vec<Yaml>),
+    Map(Vec<(Yaml, Yaml)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Yaml {
+    pub span: Span,
+    pub kind: YamlKind,
+}
+
+impl Yaml {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            YamlKind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Yaml> {
+        match &self.kind {
+            YamlKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            YamlKind::Null => "nothing (null)",
+            YamlKind::Scalar { .. } => "a scalar",
+            YamlKind::Seq(_) => "a list",
+            YamlKind::Map(_) => "a mapping",
+        }
+    }
+}
+
+fn span(s: YSpan) -> Span {
+    let pos = |m: saphyr_parser::Marker| Pos {
+        line: m.line() as u32,
+        col: m.col() as u32 + 1,
+    };
+    Span {
+        start: pos(s.start),
+        end: pos(s.end),
+    }
+}
+
+/// Parses one YAML document. An empty file is `Null`.
+pub fn parse(text: &str) -> Result<Yaml, Diagnostic> {
+    let mut builder = Builder {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        nodes: 0,
+    };
+    builder.document()
+}
+
+struct Builder<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    anchors: HashMap<usize, Yaml>,
+    nodes: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), Diagnostic> {
+        match self.parser.next_event() {
+            Some(Ok((event, s))) => Ok((event, span(s))),
+            Some(Err(e)) => {
+                let m = e.marker();
+                Err(Diagnostic::error(
+                    Span::at(m.line() as u32, m.col() as u32 + 1),
+                    format!("invalid YAML: {}", e.info()),
+                ))
+            }
+            None => Err(Diagnostic::error(Span::default(), "unexpected end of YAML")),
+        }
+    }
+
+    fn document(&mut self) -> Result<Yaml, Diagnostic> {
+        let mut root = None;
+        loop {
+            let (event, at) = self.next()?;
+            match event {
+                Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    if root.is_some() {
+                        return Err(Diagnostic::error(at, "a file holds one YAML document")
+                            .with_help(
+                                "remove the second `---` document or move it to its own file",
+                            ));
+                    }
+                    let (event, at) = self.next()?;
+                    root = Some(self.node(event, at)?);
+                }
+                Event::StreamEnd => break,
+                other => {
+                    root = Some(self.node(other, at)?);
+                }
+            }
+        }
+        Ok(root.unwrap_or(Yaml {
+            span: Span::at(1, 1),
+            kind: YamlKind::Null,
+        }))
+    }
+
+    fn count(&mut self, n: usize, at: Span) -> Result<(), Diagnostic> {
+        self.nodes += n;
+        if self.nodes > NODE_BUDGET {
+            return Err(Diagnostic::error(
+                at,
+                format!("document expands to more than {NODE_BUDGET} nodes"),
+            )
+            .with_help("aliases that reference each other multiply; write the values out"));
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, event: Event<'a>, at: Span) -> Result<Yaml, Diagnostic> {
+        self.count(1, at)?;
+        let (node, anchor) = match event {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let plain = matches!(style, ScalarStyle::Plain);
+                let kind = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL")
+                {
+                    YamlKind::Null
+                } else {
+                    YamlKind::Scalar {
+                        text: text.into_owned(),
+                        plain,
+                    }
+                };
+                (Yaml { span: at, kind }, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                let end = loop {
+                    let (event, at) = self.next()?;
+                    match event {
+                        Event::SequenceEnd => break at,
+                        e => items.push(self.node(e, at)?),
+                    }
+                };
+                let s = Span {
+                    start: at.start,
+                    end: end.end,
+                };
+                (
+                    Yaml {
+                        span: s,
+                        kind: YamlKind::Seq(items),
+                    },
+                    anchor,
+                )
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut entries: Vec<(Yaml, Yaml)> = Vec::new();
+                let end = loop {
+                    let (event, kat) = self.next()?;
+                    if let Event::MappingEnd = event {
+                        break kat;
+                    }
+                    let key = self.node(event, kat)?;
+                    let (event, vat) = self.next()?;
+                    let value = self.node(event, vat)?;
+                    if let Some(text) = key.as_str()
+                        && let Some((first, _)) =
+                            entries.iter().find(|(k, _)| k.as_str() == Some(text))
+                    {
+                        return Err(
+                            Diagnostic::error(key.span, format!("duplicate key `{text}`"))
+                                .with_help(format!(
+                                    "it is already set at line {}; keep one",
+                                    first.span.start.line
+                                )),
+                        );
+                    }
+                    entries.push((key, value));
+                };
+                let s = Span {
+                    start: at.start,
+                    end: end.end,
+                };
+                (
+                    Yaml {
+                        span: s,
+                        kind: YamlKind::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    return Err(Diagnostic::error(at, "alias to an unknown anchor"));
+                };
+                self.count(size(&target), at)?;
+                return Ok(Yaml {
+                    span: at,
+                    kind: target.kind,
+                });
+            }
+            _ => return Err(Diagnostic::error(at, "unexpected YAML structure")),
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+}
+
+fn size(node: &Yaml) -> usize {
+    match &node.kind {
+        YamlKind::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        YamlKind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_positions_and_quoting() {
+        let y = parse("name: calc\nroutes:\n  add: { path: '/add' }\n").unwrap();
+        let add = y.get("routes").and_then(|r| r.get("add")).unwrap();
+        assert_eq!(add.span.start, Pos { line: 3, col: 8 });
+        let path = add.get("path").unwrap();
+        assert_eq!(
+            path.kind,
+            YamlKind::Scalar {
+                text: "/add".into(),
+                plain: false
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_with_position() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.span.start, Pos { line: 3, col: 1 });
+        assert!(err.message.contains("duplicate key `a`"));
+    }
+
+    #[test]
+    fn bounds_alias_expansion() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.contains("more than"), "{err}");
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.span.is_known());
+        assert!(err.message.starts_with("invalid YAML"));
+    }
+}

@@ -1,0 +1,130 @@
+//! One translated call: decoded inputs -> backend request -> reply -> mapped JSON.
+//!
+//! Everything here reads the compiled plan only; any failure is a `Problem` for the caller.
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue};
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::backend::http::SendError;
+use crate::config::model::SoapVersion;
+use crate::plan::{AdapterPlan, RoutePlan};
+use crate::problem::Problem;
+use crate::soap::faults;
+use crate::xml::reader::{self, Limits, SoapReply, XmlError};
+
+pub struct Outcome {
+    pub result: Result<Value, Problem>,
+    /// Time spent waiting for the backend (all attempts).
+    pub backend_time: Duration,
+}
+
+static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
+
+pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Value>]) -> Outcome {
+    let envelope = route.call.render(values);
+    let mut headers = Vec::with_capacity(2);
+    if let Ok(ct) = HeaderValue::from_str(&route.call.content_type) {
+        headers.push((axum::http::header::CONTENT_TYPE, ct));
+    }
+    if route.call.version == SoapVersion::V11
+        && let Ok(action) = HeaderValue::from_str(&format!("\"{}\"", route.call.action))
+    {
+        headers.push((SOAP_ACTION.clone(), action));
+    }
+    let sent = adapter
+        .backend
+        .post(
+            Bytes::from(envelope),
+            &headers,
+            route.timeout,
+            route.method.is_idempotent(),
+        )
+        .await;
+    let exchange = match sent {
+        Ok(exchange) => exchange,
+        Err(e) => {
+            let timeout = route.timeout.unwrap_or(adapter.backend.timeout);
+            return Outcome {
+                result: Err(send_problem(e, timeout)),
+                backend_time: timeout,
+            };
+        }
+    };
+    Outcome {
+        result: interpret(
+            route,
+            exchange.status,
+            exchange.content_type.as_deref(),
+            &exchange.body,
+        ),
+        backend_time: exchange.elapsed,
+    }
+}
+
+fn send_problem(e: SendError, timeout: Duration) -> Problem {
+    match e {
+        SendError::Timeout(_) => Problem::backend_timeout(timeout),
+        SendError::Unreachable(why) => {
+            Problem::backend_unreachable(format!("the backend could not be reached: {why}"))
+        }
+        SendError::TooLarge(limit) => Problem::bad_reply(format!(
+            "the backend reply is larger than the limit of {limit} bytes"
+        )),
+        SendError::Broken(why) => Problem::bad_reply(format!(
+            "the backend connection failed while reading the reply: {why}"
+        )),
+    }
+}
+
+/// Turns a backend reply into the route's answer.
+pub fn interpret(
+    route: &RoutePlan,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Value, Problem> {
+    let reply = reader::read_soap(body, &route.hints, Limits::default())
+        .map_err(|e| reply_problem(e, status, content_type))?;
+    match reply {
+        SoapReply::Fault(fault) => Err(match faults::answer(&route.faults, &fault) {
+            Some(a) => Problem::new(a.status, a.code, a.detail),
+            None => Problem::new(
+                502,
+                "backend_fault",
+                format!("the backend answered with SOAP fault `{}` (HTTP {status}); no fault rule maps it", fault.full_code()),
+            )
+            .with("fault_code", Value::String(fault.full_code())),
+        }),
+        SoapReply::Body(body) => {
+            if !(200..300).contains(&status) {
+                return Err(Problem::bad_reply(format!("the backend answered HTTP {status} without a SOAP fault")));
+            }
+            if let Some(path) = &route.not_found {
+                let missing = match path.eval(&body) {
+                    None => true,
+                    Some(crate::mapping::path::Selected::One(v)) => v.is_null(),
+                    Some(crate::mapping::path::Selected::Many(items)) => items.is_empty(),
+                };
+                if missing {
+                    return Err(Problem::not_found(format!("the backend has no result for this request ({path} is empty)")));
+                }
+            }
+            route.response.apply(&body).map_err(|e| {
+                Problem::bad_reply(format!("the backend reply does not fit the mapping: field `{}`: {}", e.field, e.message))
+            })
+        }
+    }
+}
+
+fn reply_problem(e: XmlError, status: u16, content_type: Option<&str>) -> Problem {
+    let detail = match (&e, content_type) {
+        (XmlError::Syntax { .. }, Some(ct)) if ct.starts_with("text/html") => {
+            XmlError::Html.to_string()
+        }
+        _ => e.to_string(),
+    };
+    Problem::bad_reply(format!("{detail} (HTTP {status})"))
+}

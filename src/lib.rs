@@ -1,0 +1,17 @@
+//! ponte: REST/JSON facades over SOAP backends, driven by one mapping file per backend.
+//!
+//! Data flows one way: adapter files (`config`) -> a validated, compiled `plan` -> request
+//! handling (`server`, `engine`), with `xml`, `soap`, `mapping` and `backend` doing the parts.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod engine;
+pub mod mapping;
+pub mod plan;
+pub mod problem;
+pub mod schema;
+pub mod server;
+pub mod soap;
+pub mod xml;

@@ -1,0 +1,6 @@
+//! The mapping language: typed inputs, paths into replies, and response reshaping.
+
+pub mod coerce;
+pub mod input;
+pub mod path;
+pub mod response;

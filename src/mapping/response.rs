@@ -1,0 +1,508 @@
+//! Response mappings: the `response:` tree compiled once into a plan that reshapes the reply.
+//!
+//! A leaf is, in order of preference: a path (with optional `type`/`default`), `each`+`fields`
+//! for arrays of objects, `concat`, `const`, or a JMESPath `expr`. Anything else that is a
+//! mapping is a nested output object.
+
+use serde_json::{Map, Value};
+
+use crate::config::model::ValueType;
+use crate::config::{Spanned, Tree, TreeKind};
+use crate::diagnostic::{Diagnostic, Span};
+
+use super::coerce;
+use super::path::{Path, Selected};
+
+const MAPPING_KEYS: &[&str] = &[
+    "from", "type", "default", "each", "fields", "concat", "expr", "const",
+];
+/// The keys that make a mapping object (instead of a nested output object).
+const KIND_KEYS: &[&str] = &["from", "each", "concat", "expr", "const"];
+
+pub enum Mapping {
+    Path {
+        path: Path,
+        ty: Option<ValueType>,
+        default: Option<Value>,
+    },
+    Each {
+        path: Path,
+        fields: Vec<(String, Mapping)>,
+    },
+    Concat(Vec<Part>),
+    Expr {
+        expr: jmespath::Expression<'static>,
+        ty: Option<ValueType>,
+    },
+    Const(Value),
+    Object(Vec<(String, Mapping)>),
+}
+
+pub enum Part {
+    Text(String),
+    Value(Mapping),
+}
+
+/// Collects the problems of one mapping tree and the paths it reads.
+pub struct Compiler<'a> {
+    pub errors: &'a mut Vec<Diagnostic>,
+    /// Every path read, with whether it selects through `[*]`: the XML reader turns the elements
+    /// named before a `[*]` into arrays even when they occur once.
+    pub paths: Vec<Path>,
+}
+
+/// The position of a character inside a scalar: best effort, for plain one-line scalars.
+pub fn offset_span(span: Span, offset: usize) -> Span {
+    let mut s = span;
+    s.start.col += offset as u32;
+    s
+}
+
+impl Compiler<'_> {
+    pub fn path(&mut self, text: &str, span: Span) -> Option<Path> {
+        match Path::parse(text) {
+            Ok(p) => {
+                self.paths.push(p.clone());
+                Some(p)
+            }
+            Err(e) => {
+                self.errors.push(
+                    Diagnostic::error(
+                        offset_span(span, e.offset),
+                        format!("invalid path `{text}`: {}", e.message),
+                    )
+                    .with_help("a path looks like `Result.Items.Item[*].Name`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles the whole `response:` tree (an object of output fields).
+    pub fn response(&mut self, tree: &Tree) -> Option<Mapping> {
+        match &tree.kind {
+            TreeKind::Map(entries) => Some(Mapping::Object(self.fields(entries)?)),
+            _ => {
+                self.errors.push(
+                    Diagnostic::error(
+                        tree.span,
+                        format!(
+                            "`response` must be a mapping of output fields, found {}",
+                            tree.describe()
+                        ),
+                    )
+                    .with_help("e.g. response: { result: AddResponse.AddResult }"),
+                );
+                None
+            }
+        }
+    }
+
+    fn fields(&mut self, entries: &[(Spanned<String>, Tree)]) -> Option<Vec<(String, Mapping)>> {
+        let mut out = Vec::with_capacity(entries.len());
+        let mut ok = true;
+        for (key, value) in entries {
+            match self.mapping(value) {
+                Some(m) => out.push((key.value.clone(), m)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    pub fn mapping(&mut self, tree: &Tree) -> Option<Mapping> {
+        match &tree.kind {
+            TreeKind::Str(text) => Some(Mapping::Path {
+                path: self.path(text, tree.span)?,
+                ty: None,
+                default: None,
+            }),
+            TreeKind::Map(entries)
+                if entries
+                    .iter()
+                    .any(|(k, _)| KIND_KEYS.contains(&k.value.as_str())) =>
+            {
+                self.mapping_object(tree, entries)
+            }
+            TreeKind::Map(entries) => Some(Mapping::Object(self.fields(entries)?)),
+            _ => {
+                self.errors.push(
+                    Diagnostic::error(
+                        tree.span,
+                        format!("expected a path or a mapping, found {}", tree.describe()),
+                    )
+                    .with_help(
+                        "write a path like `Result.Value`, or `{ const: ... }` for a fixed value",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn mapping_object(
+        &mut self,
+        tree: &Tree,
+        entries: &[(Spanned<String>, Tree)],
+    ) -> Option<Mapping> {
+        let mut ok = true;
+        for (k, _) in entries {
+            if !MAPPING_KEYS.contains(&k.value.as_str()) {
+                let help = match crate::diagnostic::did_you_mean(&k.value, MAPPING_KEYS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "a mapping object takes from/type/default, each/fields, concat, expr or const".into(),
+                };
+                self.errors.push(
+                    Diagnostic::error(k.span, format!("unknown key `{}` in a mapping", k.value))
+                        .with_help(help),
+                );
+                ok = false;
+            }
+        }
+        let get = |name: &str| tree.get(name);
+        let ty = match get("type") {
+            Some(t) => match self.value_type(t) {
+                Some(ty) => Some(ty),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let kinds: Vec<&str> = KIND_KEYS
+            .iter()
+            .copied()
+            .filter(|k| get(k).is_some())
+            .collect();
+        if kinds.len() > 1 {
+            self.errors.push(Diagnostic::error(
+                tree.span,
+                format!(
+                    "a mapping takes one of from/each/concat/expr/const, found {}",
+                    kinds.join(" and ")
+                ),
+            ));
+            return None;
+        }
+        let mapping = match kinds.first().copied() {
+            Some("from") => {
+                let from = get("from")?;
+                let text = self.string(from, "from")?;
+                let default = get("default").map(Tree::to_json);
+                let path = self.path(text, from.span)?;
+                if let (Some(ty), Some(d)) = (ty, &default)
+                    && let Err(e) = coerce::from_reply(d, ty)
+                {
+                    self.errors.push(Diagnostic::error(
+                        get("default")?.span,
+                        format!("default does not fit type {}: {e}", ty.as_str()),
+                    ));
+                    return None;
+                }
+                Mapping::Path { path, ty, default }
+            }
+            Some("each") => {
+                let each = get("each")?;
+                let text = self.string(each, "each")?;
+                let path = self.path(text, each.span)?;
+                let Some(fields) = get("fields") else {
+                    self.errors.push(
+                        Diagnostic::error(
+                            tree.span,
+                            "`each` needs `fields`: how to map every element",
+                        )
+                        .with_help("e.g. { each: Items.Item, fields: { name: Name } }"),
+                    );
+                    return None;
+                };
+                let TreeKind::Map(entries) = &fields.kind else {
+                    self.errors.push(Diagnostic::error(
+                        fields.span,
+                        "`fields` must be a mapping of output fields",
+                    ));
+                    return None;
+                };
+                // Elements are mapped relative to themselves; remember the array for the reader.
+                let mut list = path.clone();
+                list.steps.push(super::path::Step::Each);
+                self.paths.push(list);
+                let mut inner = Compiler {
+                    errors: self.errors,
+                    paths: Vec::new(),
+                };
+                let fields = inner.fields(entries);
+                let nested = std::mem::take(&mut inner.paths);
+                for p in nested {
+                    let mut full = path.clone();
+                    full.steps.push(super::path::Step::Each);
+                    full.steps.extend(p.steps);
+                    self.paths.push(full);
+                }
+                Mapping::Each {
+                    path,
+                    fields: fields?,
+                }
+            }
+            Some("concat") => {
+                let items = get("concat")?;
+                let TreeKind::Seq(items) = &items.kind else {
+                    self.errors
+                        .push(Diagnostic::error(items.span, "`concat` takes a list"));
+                    return None;
+                };
+                let mut parts = Vec::new();
+                for item in items {
+                    match &item.kind {
+                        TreeKind::Str(s) if Path::parse(s).is_err() => {
+                            parts.push(Part::Text(s.clone()))
+                        }
+                        _ => parts.push(Part::Value(self.mapping(item)?)),
+                    }
+                }
+                Mapping::Concat(parts)
+            }
+            Some("expr") => {
+                let e = get("expr")?;
+                let text = self.string(e, "expr")?;
+                match jmespath::compile(text) {
+                    Ok(expr) => Mapping::Expr { expr, ty },
+                    Err(err) => {
+                        self.errors.push(
+                            Diagnostic::error(
+                                offset_span(e.span, err.offset),
+                                format!("invalid JMESPath expression: {}", err.reason),
+                            )
+                            .with_help("see https://jmespath.org for the syntax"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some("const") => Mapping::Const(get("const")?.to_json()),
+            _ => return None,
+        };
+        ok.then_some(mapping)
+    }
+
+    fn string<'t>(&mut self, tree: &'t Tree, key: &str) -> Option<&'t str> {
+        match tree.as_str() {
+            Some(s) => Some(s),
+            None => {
+                self.errors.push(Diagnostic::error(
+                    tree.span,
+                    format!("`{key}` takes a string, found {}", tree.describe()),
+                ));
+                None
+            }
+        }
+    }
+
+    fn value_type(&mut self, tree: &Tree) -> Option<ValueType> {
+        const TYPES: &[&str] = &["string", "integer", "number", "boolean", "date", "datetime"];
+        let text = tree.as_str().unwrap_or_default();
+        let ty = match text {
+            "string" => ValueType::String,
+            "integer" => ValueType::Integer,
+            "number" => ValueType::Number,
+            "boolean" => ValueType::Boolean,
+            "date" => ValueType::Date,
+            "datetime" => ValueType::Datetime,
+            _ => {
+                let help = match crate::diagnostic::did_you_mean(text, TYPES.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("types are {}", TYPES.join(", ")),
+                };
+                self.errors.push(
+                    Diagnostic::error(tree.span, format!("unknown type `{text}`")).with_help(help),
+                );
+                return None;
+            }
+        };
+        Some(ty)
+    }
+}
+
+/// A reply that does not fit the mapping: which output field and why.
+#[derive(Debug, PartialEq)]
+pub struct MapError {
+    pub field: String,
+    pub message: String,
+}
+
+impl Mapping {
+    /// Reshapes `reply` (the SOAP body as JSON) into the output.
+    pub fn apply(&self, reply: &Value) -> Result<Value, MapError> {
+        let mut field = String::new();
+        self.eval(reply, &mut field)
+    }
+
+    fn eval(&self, v: &Value, field: &mut String) -> Result<Value, MapError> {
+        let fail = |field: &String, message: String| MapError {
+            field: field.clone(),
+            message,
+        };
+        match self {
+            Mapping::Path { path, ty, default } => match path.eval(v) {
+                Some(Selected::One(found)) if !found.is_null() => match ty {
+                    Some(ty) => coerce::from_reply(found, *ty).map_err(|m| fail(field, m)),
+                    None => Ok(found.clone()),
+                },
+                Some(Selected::Many(items)) => items
+                    .into_iter()
+                    .map(|item| match ty {
+                        Some(ty) => coerce::from_reply(item, *ty).map_err(|m| fail(field, m)),
+                        None => Ok(item.clone()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array),
+                _ => Ok(default.clone().unwrap_or(Value::Null)),
+            },
+            Mapping::Each { path, fields } => {
+                let mut list = path.clone();
+                list.steps.push(super::path::Step::Each);
+                let Some(Selected::Many(items)) = list.eval(v) else {
+                    return Ok(Value::Array(Vec::new()));
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let len = field.len();
+                    field.push_str(&format!("[{i}]"));
+                    out.push(object(fields, item, field)?);
+                    field.truncate(len);
+                }
+                Ok(Value::Array(out))
+            }
+            Mapping::Concat(parts) => {
+                let mut s = String::new();
+                for part in parts {
+                    match part {
+                        Part::Text(t) => s.push_str(t),
+                        Part::Value(m) => match m.eval(v, field)? {
+                            Value::Null => {}
+                            other => s.push_str(&coerce::to_text(&other)),
+                        },
+                    }
+                }
+                Ok(Value::String(s))
+            }
+            Mapping::Expr { expr, ty } => {
+                let result = expr
+                    .search(v)
+                    .map_err(|e| fail(field, format!("expression failed: {}", e.reason)))?;
+                let json =
+                    serde_json::to_value(&*result).map_err(|e| fail(field, e.to_string()))?;
+                match ty {
+                    Some(ty) => coerce::from_reply(&json, *ty).map_err(|m| fail(field, m)),
+                    None => Ok(json),
+                }
+            }
+            Mapping::Const(c) => Ok(c.clone()),
+            Mapping::Object(fields) => object(fields, v, field),
+        }
+    }
+}
+
+fn object(fields: &[(String, Mapping)], v: &Value, field: &mut String) -> Result<Value, MapError> {
+    let mut out = Map::with_capacity(fields.len());
+    for (name, m) in fields {
+        let len = field.len();
+        if !field.is_empty() {
+            field.push('.');
+        }
+        field.push_str(name);
+        let value = m.eval(v, field)?;
+        field.truncate(len);
+        out.insert(name.clone(), value);
+    }
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{de, yaml};
+    use serde_json::json;
+    use std::cell::RefCell;
+
+    fn compile(text: &str) -> Result<Mapping, Vec<Diagnostic>> {
+        let y = yaml::parse(text).unwrap();
+        let notes = RefCell::new(vec![]);
+        let tree: Tree = de::from_yaml(&y, &notes).unwrap();
+        let mut errors = vec![];
+        let mut c = Compiler {
+            errors: &mut errors,
+            paths: vec![],
+        };
+        let m = c.response(&tree);
+        match m {
+            Some(m) if errors.is_empty() => Ok(m),
+            _ => Err(errors),
+        }
+    }
+
+    #[test]
+    fn maps_paths_types_defaults_each_concat_expr() {
+        let m = compile(
+            "result: { from: R.Sum, type: integer }\n\
+             missing: { from: R.Nope, default: 0 }\n\
+             names: R.Items.Item[*].Name\n\
+             items: { each: R.Items.Item, fields: { code: Code, n: { from: N, type: number } } }\n\
+             full: { concat: [R.First, ' ', R.Last] }\n\
+             count: { expr: 'length(R.Items.Item)' }\n\
+             fixed: { const: v1 }\n\
+             nested: { sum: R.Sum }\n",
+        )
+        .unwrap();
+        let reply = json!({"R": {"Sum": "5", "First": "Ada", "Last": "Lovelace",
+            "Items": {"Item": [{"Name": "a", "Code": "A", "N": "1.5"}, {"Name": "b", "Code": "B", "N": "2"}]}}});
+        assert_eq!(
+            m.apply(&reply).unwrap(),
+            json!({"result": 5, "missing": 0, "names": ["a", "b"],
+                "items": [{"code": "A", "n": 1.5}, {"code": "B", "n": 2}],
+                "full": "Ada Lovelace", "count": 2, "fixed": "v1", "nested": {"sum": "5"}})
+        );
+    }
+
+    #[test]
+    fn names_the_field_that_does_not_convert() {
+        let m =
+            compile("items: { each: L.I, fields: { n: { from: N, type: integer } } }\n").unwrap();
+        let err = m
+            .apply(&json!({"L": {"I": [{"N": "1"}, {"N": "x"}]}}))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            MapError {
+                field: "items[1].n".into(),
+                message: "`x` is not an integer".into()
+            }
+        );
+    }
+
+    #[test]
+    fn reports_every_bad_mapping_with_position() {
+        let Err(errors) = compile(
+            "a: A..B\nb: { from: X, type: integr }\nc: { expr: 'foo[' }\nd: { form: X, each: Y }\n",
+        ) else {
+            panic!("expected errors")
+        };
+        let got: Vec<(u32, &str)> = errors
+            .iter()
+            .map(|d| (d.span.start.line, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got[0],
+            (
+                1,
+                "invalid path `A..B`: empty name in path (two dots, or a leading dot)"
+            )
+        );
+        assert_eq!(got[1], (2, "unknown type `integr`"));
+        assert!(
+            got[2].1.starts_with("invalid JMESPath expression"),
+            "{got:?}"
+        );
+        assert_eq!(got[3], (4, "unknown key `form` in a mapping"));
+    }
+}

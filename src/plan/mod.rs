@@ -1,0 +1,178 @@
+//! The compiled plan: every adapter checked and turned into ready-to-run routes.
+//!
+//! Files -> model (config) -> plan (here) -> request handling (server). Nothing in a plan is parsed
+//! or compiled again per request; a reload builds a whole new plan.
+
+mod compile;
+
+use std::collections::HashMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backend::http::HttpBackend;
+use crate::config::model::HttpMethod;
+use crate::diagnostic::{self, Diagnostic};
+use crate::mapping::input::InputSpec;
+use crate::mapping::path::Path;
+use crate::mapping::response::Mapping;
+use crate::soap::SoapCall;
+use crate::soap::faults::CompiledRule;
+use crate::xml::reader::ArrayHints;
+
+pub use compile::compile_adapter;
+
+pub struct Plan {
+    pub adapters: Vec<Arc<AdapterPlan>>,
+    by_name: HashMap<String, usize>,
+}
+
+pub struct AdapterPlan {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: PathBuf,
+    pub backend: HttpBackend,
+    pub routes: Vec<RoutePlan>,
+    routers: HashMap<HttpMethod, matchit::Router<usize>>,
+}
+
+pub struct RoutePlan {
+    pub name: String,
+    pub method: HttpMethod,
+    /// Path under the adapter prefix, with `{param}` segments.
+    pub path: String,
+    pub description: Option<String>,
+    pub inputs: Vec<InputSpec>,
+    pub call: SoapCall,
+    pub hints: ArrayHints,
+    pub response: Mapping,
+    pub faults: Vec<CompiledRule>,
+    pub timeout: Option<Duration>,
+    pub not_found: Option<Path>,
+}
+
+pub enum RouteMatch<'a> {
+    Found {
+        route: &'a RoutePlan,
+        params: Vec<(String, String)>,
+    },
+    /// The path exists for other methods.
+    WrongMethod(Vec<&'static str>),
+    NotFound,
+}
+
+impl AdapterPlan {
+    pub fn find(&self, method: &str, path: &str) -> RouteMatch<'_> {
+        let method = match method {
+            "GET" | "HEAD" => Some(HttpMethod::Get),
+            "POST" => Some(HttpMethod::Post),
+            "PUT" => Some(HttpMethod::Put),
+            "PATCH" => Some(HttpMethod::Patch),
+            "DELETE" => Some(HttpMethod::Delete),
+            _ => None,
+        };
+        if let Some(router) = method.and_then(|m| self.routers.get(&m))
+            && let Ok(found) = router.at(path)
+        {
+            let params = found
+                .params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            return RouteMatch::Found {
+                route: &self.routes[*found.value],
+                params,
+            };
+        }
+        let mut allowed: Vec<&'static str> = self
+            .routers
+            .iter()
+            .filter(|(_, r)| r.at(path).is_ok())
+            .map(|(m, _)| m.as_str())
+            .collect();
+        allowed.sort_unstable();
+        if allowed.is_empty() {
+            RouteMatch::NotFound
+        } else {
+            RouteMatch::WrongMethod(allowed)
+        }
+    }
+}
+
+impl Plan {
+    pub fn empty() -> Plan {
+        Plan {
+            adapters: Vec::new(),
+            by_name: HashMap::new(),
+        }
+    }
+
+    pub fn adapter(&self, name: &str) -> Option<&Arc<AdapterPlan>> {
+        self.by_name.get(name).map(|i| &self.adapters[*i])
+    }
+
+    pub fn route_count(&self) -> usize {
+        self.adapters.iter().map(|a| a.routes.len()).sum()
+    }
+}
+
+/// The outcome of loading a directory: the plan when everything is valid, and all diagnostics
+/// (warnings included) either way.
+pub struct Loaded {
+    pub plan: Option<Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads, checks and compiles every adapter in `dir`.
+pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
+    let files = match crate::config::adapter_files(dir) {
+        Ok(files) => files,
+        Err(d) => {
+            return Loaded {
+                plan: None,
+                diagnostics: vec![d],
+            };
+        }
+    };
+    let mut diagnostics = Vec::new();
+    let mut adapters = Vec::new();
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        let (model, diags) = crate::config::load_file(&file, env);
+        diagnostics.extend(diags);
+        let Some(model) = model else { continue };
+        if let Some(other) = names.get(&model.name.value) {
+            diagnostics.push(
+                Diagnostic::error(
+                    model.name.span,
+                    format!(
+                        "adapter name `{}` is already used by {}",
+                        model.name.value,
+                        other.display()
+                    ),
+                )
+                .with_help("adapter names are URL prefixes and must be unique")
+                .in_file(&file),
+            );
+            continue;
+        }
+        names.insert(model.name.value.clone(), file.clone());
+        match compile_adapter(&model, &file) {
+            Ok((adapter, warnings)) => {
+                diagnostics.extend(warnings.into_iter().map(|d| d.in_file(&file)));
+                adapters.push(Arc::new(adapter));
+            }
+            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.in_file(&file))),
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    let plan = (!diagnostics.iter().any(Diagnostic::is_error)).then(|| {
+        let by_name = adapters
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.clone(), i))
+            .collect();
+        Plan { adapters, by_name }
+    });
+    Loaded { plan, diagnostics }
+}

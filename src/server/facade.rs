@@ -1,0 +1,207 @@
+//! The facade handler: `/<adapter>/<route path>` -> decode -> engine -> JSON or problem+json.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::engine;
+use crate::mapping::input::{self, CallParts};
+use crate::plan::RouteMatch;
+use crate::problem::Problem;
+
+use super::{AppState, RequestId, problem_response};
+
+/// What the access log line says about one call.
+#[derive(Default)]
+struct Access<'a> {
+    adapter: &'a str,
+    route: &'a str,
+    backend_ms: Option<f64>,
+}
+
+pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(|| RequestId(String::new()));
+    let method = request.method().clone();
+    let uri_path = request.uri().path().to_string();
+    let plan = state.plan.load_full();
+    let mut access = Access::default();
+    let result = translate(&state, &plan, request, &mut access).await;
+    let response = match result {
+        Ok(value) => json_response(&value),
+        Err(problem) => problem_response(problem, &id),
+    };
+    let status = response.status().as_u16();
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "ponte::access",
+        request_id = %id.0,
+        method = %method,
+        path = %uri_path,
+        adapter = access.adapter,
+        route = access.route,
+        status,
+        total_ms = format_args!("{total_ms:.2}"),
+        backend_ms = format_args!("{:.2}", access.backend_ms.unwrap_or(0.0)),
+    );
+    response
+}
+
+fn json_response(value: &Value) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(_) => problem_response(
+            Problem::new(500, "internal", "the answer could not be encoded"),
+            &RequestId(String::new()),
+        ),
+    }
+}
+
+async fn translate<'p>(
+    state: &AppState,
+    plan: &'p crate::plan::Plan,
+    request: Request,
+    access: &mut Access<'p>,
+) -> Result<Value, Problem> {
+    let path = request.uri().path();
+    let trimmed = path.trim_start_matches('/');
+    let (adapter_name, rest) = match trimmed.find('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i..]),
+        None => (trimmed, "/"),
+    };
+    let Some(adapter) = plan.adapter(adapter_name) else {
+        let known: Vec<&str> = plan.adapters.iter().map(|a| a.name.as_str()).collect();
+        return Err(
+            Problem::not_found(format!("no adapter is named `{adapter_name}`"))
+                .with("adapters", json!(known)),
+        );
+    };
+    access.adapter = &adapter.name;
+    let (route, params) = match adapter.find(request.method().as_str(), rest) {
+        RouteMatch::Found { route, params } => (route, params),
+        RouteMatch::WrongMethod(allowed) => {
+            return Err(Problem::new(
+                405,
+                "method_not_allowed",
+                format!(
+                    "{} is not allowed here; use {}",
+                    request.method(),
+                    allowed.join(" or ")
+                ),
+            )
+            .with("allowed", json!(allowed)));
+        }
+        RouteMatch::NotFound => {
+            let routes: Vec<String> = adapter
+                .routes
+                .iter()
+                .map(|r| format!("{} /{}{}", r.method.as_str(), adapter.name, r.path))
+                .collect();
+            return Err(Problem::not_found(format!(
+                "adapter `{}` has no route {rest}",
+                adapter.name
+            ))
+            .with("routes", json!(routes)));
+        }
+    };
+    access.route = &route.name;
+
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let decoded_params: Vec<(String, String)> = params
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k,
+                percent_encoding::percent_decode_str(&v)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        })
+        .collect();
+    let (parts, body) = request.into_parts();
+    let body = read_json_body(body, &parts.headers, state.settings.body_limit).await?;
+
+    let call_parts = CallParts {
+        path: decoded_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<HashMap<_, _>>(),
+        query,
+        headers: Some(&parts.headers),
+        body: body.as_ref(),
+    };
+    let values = input::decode(&route.inputs, &call_parts)
+        .map_err(|errors| Problem::bad_input(json!(errors)))?;
+    let outcome = engine::call(adapter, route, &values).await;
+    access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
+    outcome.result
+}
+
+/// Reads the body within the limit; a non-empty body must be JSON.
+async fn read_json_body(
+    body: Body,
+    headers: &axum::http::HeaderMap,
+    limit: usize,
+) -> Result<Option<Value>, Problem> {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(too_large(limit));
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !(ct.starts_with("application/json") || ct.contains("+json"))
+    {
+        return Err(Problem::new(
+            415,
+            "unsupported_media_type",
+            format!("the body must be JSON (Content-Type application/json), not `{ct}`"),
+        ));
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Problem::new(
+            400,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn too_large(limit: usize) -> Problem {
+    Problem::new(
+        413,
+        "body_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+}

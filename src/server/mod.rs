@@ -1,0 +1,123 @@
+//! The HTTP server: facade routes under `/<adapter>/...`, operational endpoints under `/_ponte/`.
+
+mod facade;
+mod request_id;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::plan::Plan;
+use crate::problem::Problem;
+
+pub use request_id::RequestId;
+
+/// Request bodies above this are refused with 413 (callers send small JSON).
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+pub struct Settings {
+    pub body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// Shared by all requests. The plan sits behind an atomic pointer: a reload swaps it whole, and
+/// requests in flight finish on the plan they started with.
+pub struct AppState {
+    pub plan: ArcSwap<Plan>,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(plan: Plan, settings: Settings) -> Arc<AppState> {
+        Arc::new(AppState {
+            plan: ArcSwap::from_pointee(plan),
+            settings,
+        })
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_ponte/health", get(health))
+        .route("/_ponte/ready", get(ready))
+        .fallback(facade::handle)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(request_id::layer))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn ready(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    id: RequestId,
+) -> Response {
+    let plan = state.plan.load();
+    if plan.adapters.is_empty() {
+        return problem_response(Problem::new(503, "not_ready", "no adapter is loaded"), &id);
+    }
+    Json(serde_json::json!({
+        "status": "ready",
+        "adapters": plan.adapters.len(),
+        "routes": plan.route_count(),
+    }))
+    .into_response()
+}
+
+/// Renders a problem as `application/problem+json`.
+pub fn problem_response(mut problem: Problem, id: &RequestId) -> Response {
+    problem.request_id = Some(id.0.clone());
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(seconds) = problem.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let Some(allowed) = problem.extra("allowed").and_then(|a| a.as_array()) {
+        let list: Vec<&str> = allowed.iter().filter_map(|m| m.as_str()).collect();
+        if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
+            headers.insert(header::ALLOW, v);
+        }
+    }
+    response
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,190 @@
+//! Fault rules: which SOAP faults are the caller's business (a 4xx with a code) and which are not.
+
+use regex::Regex;
+
+use crate::config::model::FaultRule;
+use crate::diagnostic::Diagnostic;
+use crate::xml::reader::Fault;
+
+#[derive(Debug)]
+pub struct CompiledRule {
+    code: Option<String>,
+    subcode: Option<String>,
+    message: Option<Regex>,
+    pub status: u16,
+    error: Option<String>,
+    detail: Option<String>,
+}
+
+/// What a matched rule answers.
+#[derive(Debug, PartialEq)]
+pub struct FaultAnswer {
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+}
+
+/// 1.1 and 1.2 name the same two codes differently.
+fn same_code(rule: &str, fault: &str) -> bool {
+    fn canon(c: &str) -> &str {
+        match c {
+            "Client" | "Sender" => "Sender",
+            "Server" | "Receiver" => "Receiver",
+            other => other,
+        }
+    }
+    canon(rule).eq_ignore_ascii_case(canon(fault))
+}
+
+pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<CompiledRule> {
+    let mut out = Vec::new();
+    for rule in rules {
+        let status = rule.status.value;
+        if !(400..=599).contains(&status) {
+            errors.push(
+                Diagnostic::error(
+                    rule.status.span,
+                    format!("fault status {status} is not an error status"),
+                )
+                .with_help("use 4xx for faults the caller caused (e.g. 422), 5xx for the others"),
+            );
+            continue;
+        }
+        let message = match &rule.message {
+            Some(m) => match Regex::new(&m.value) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let why = e.to_string();
+                    errors.push(Diagnostic::error(
+                        m.span,
+                        format!(
+                            "invalid regular expression: {}",
+                            why.lines().last().unwrap_or_default().trim()
+                        ),
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        out.push(CompiledRule {
+            code: rule.code.as_ref().map(|c| c.value.clone()),
+            subcode: rule.subcode.as_ref().map(|c| c.value.clone()),
+            message,
+            status,
+            error: rule.error.clone(),
+            detail: rule.detail.clone(),
+        });
+    }
+    out
+}
+
+impl CompiledRule {
+    fn matches(&self, fault: &Fault) -> bool {
+        self.code.as_ref().is_none_or(|c| same_code(c, &fault.code))
+            && self
+                .subcode
+                .as_ref()
+                .is_none_or(|s| fault.subcodes.iter().any(|f| f == s))
+            && self
+                .message
+                .as_ref()
+                .is_none_or(|r| r.is_match(&fault.message))
+    }
+}
+
+/// The first matching rule's answer, or `None` for an unmapped fault.
+pub fn answer(rules: &[CompiledRule], fault: &Fault) -> Option<FaultAnswer> {
+    let rule = rules.iter().find(|r| r.matches(fault))?;
+    Some(FaultAnswer {
+        status: rule.status,
+        code: rule.error.clone().unwrap_or_else(|| default_code(fault)),
+        detail: rule.detail.clone().unwrap_or_else(|| fault.message.clone()),
+    })
+}
+
+/// `Client.CepInvalido` -> `cep_invalido`; a bare `Client` -> `client`.
+fn default_code(fault: &Fault) -> String {
+    let source = fault.subcodes.last().unwrap_or(&fault.code);
+    let mut out = String::new();
+    for (i, c) in source.chars().enumerate() {
+        if c.is_uppercase() && i > 0 && !out.ends_with('_') {
+            out.push('_');
+        }
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(code: &str, subs: &[&str], message: &str) -> Fault {
+        Fault {
+            code: code.into(),
+            subcodes: subs.iter().map(|s| s.to_string()).collect(),
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    fn rule(
+        code: Option<&str>,
+        subcode: Option<&str>,
+        message: Option<&str>,
+        status: u16,
+    ) -> CompiledRule {
+        CompiledRule {
+            code: code.map(Into::into),
+            subcode: subcode.map(Into::into),
+            message: message.map(|m| Regex::new(m).unwrap()),
+            status,
+            error: None,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn client_rule_matches_sender_of_soap12() {
+        let rules = [rule(Some("Client"), None, None, 422)];
+        let a = answer(
+            &rules,
+            &fault("Sender", &["CepInvalido"], "CEP deve ter 8 digitos"),
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            FaultAnswer {
+                status: 422,
+                code: "cep_invalido".into(),
+                detail: "CEP deve ter 8 digitos".into()
+            }
+        );
+    }
+
+    #[test]
+    fn first_matching_rule_wins_and_unmatched_is_none() {
+        let rules = [
+            rule(None, Some("CepNaoEncontrado"), None, 404),
+            rule(Some("Server"), None, Some("(?i)timeout"), 504),
+        ];
+        assert_eq!(
+            answer(&rules, &fault("Server", &["CepNaoEncontrado"], "x"))
+                .unwrap()
+                .status,
+            404
+        );
+        assert_eq!(
+            answer(&rules, &fault("Receiver", &[], "Timeout talking to DB"))
+                .unwrap()
+                .status,
+            504
+        );
+        assert!(answer(&rules, &fault("Server", &[], "boom")).is_none());
+    }
+}

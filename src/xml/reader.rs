@@ -1,0 +1,519 @@
+//! Reply XML -> JSON, streaming and namespace-aware.
+//!
+//! Conventions (DESIGN.md): elements by local name, attributes as `@name`, text beside children as
+//! `#text`, repeated elements (and elements the adapter marks as arrays) as JSON arrays,
+//! `xsi:nil="true"` as null, `xsi:type` numbers and booleans as JSON numbers and booleans.
+//! A DOCTYPE (and so any entity declaration) is refused, as is nesting deeper than a bound.
+
+use std::fmt;
+
+use quick_xml::NsReader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use serde_json::{Map, Value};
+
+use crate::config::model::ValueType;
+use crate::mapping::coerce;
+use crate::mapping::path::{Path, Step};
+
+pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Which elements are always arrays: a trie of element names from the reply body down.
+#[derive(Debug, Default, Clone)]
+pub struct ArrayHints {
+    nodes: Vec<HintNode>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct HintNode {
+    children: Vec<(String, usize)>,
+    array: bool,
+}
+
+impl ArrayHints {
+    /// Every element directly followed by `[*]` in one of the paths is an array.
+    pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p Path>) -> ArrayHints {
+        let mut hints = ArrayHints {
+            nodes: vec![HintNode::default()],
+        };
+        for path in paths {
+            let mut node = 0;
+            for step in &path.steps {
+                match step {
+                    Step::Field(name) => node = hints.child_or_insert(node, name),
+                    Step::Each => hints.nodes[node].array = true,
+                    Step::Index(_) => {}
+                }
+            }
+        }
+        hints
+    }
+
+    fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
+        if let Some(c) = self.child(node, name) {
+            return c;
+        }
+        self.nodes.push(HintNode::default());
+        let id = self.nodes.len() - 1;
+        self.nodes[node].children.push((name.to_string(), id));
+        id
+    }
+
+    fn child(&self, node: usize, name: &str) -> Option<usize> {
+        self.nodes
+            .get(node)?
+            .children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+    }
+
+    fn is_array(&self, node: Option<usize>) -> bool {
+        node.is_some_and(|n| self.nodes[n].array)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 64 }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum XmlError {
+    Empty,
+    NotUtf8,
+    Html,
+    DocType,
+    TooDeep(usize),
+    UnknownEntity(String),
+    Syntax { message: String, offset: u64 },
+    NotSoap { root: String },
+    NoBody,
+}
+
+impl fmt::Display for XmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            XmlError::Empty => write!(f, "the reply body is empty"),
+            XmlError::NotUtf8 => write!(f, "the reply is not UTF-8 text"),
+            XmlError::Html => write!(f, "the reply is an HTML page, not XML"),
+            XmlError::DocType => write!(
+                f,
+                "the reply contains a DOCTYPE (refused: entity declarations are unsafe)"
+            ),
+            XmlError::TooDeep(n) => write!(f, "the reply nests elements deeper than {n} levels"),
+            XmlError::UnknownEntity(e) => write!(f, "the reply uses the undeclared entity `&{e};`"),
+            XmlError::Syntax { message, offset } => write!(
+                f,
+                "the reply is not well-formed XML (at byte {offset}: {message})"
+            ),
+            XmlError::NotSoap { root } => write!(
+                f,
+                "the reply is XML but not a SOAP envelope (root element `{root}`)"
+            ),
+            XmlError::NoBody => write!(f, "the SOAP envelope has no Body"),
+        }
+    }
+}
+
+/// A SOAP reply: the Body's content as JSON, or a fault.
+#[derive(Debug, PartialEq)]
+pub enum SoapReply {
+    Body(Value),
+    Fault(Fault),
+}
+
+#[derive(Debug, PartialEq, Clone)]
+pub struct Fault {
+    /// `Client`, `Server`, `Sender`, `Receiver`, … without namespace prefix.
+    pub code: String,
+    /// Dotted 1.1 tails and 1.2 `Subcode` values, outermost first.
+    pub subcodes: Vec<String>,
+    pub message: String,
+    pub detail: Option<Value>,
+}
+
+impl Fault {
+    /// `Client.CepInvalido`
+    pub fn full_code(&self) -> String {
+        let mut s = self.code.clone();
+        for sub in &self.subcodes {
+            s.push('.');
+            s.push_str(sub);
+        }
+        s
+    }
+}
+
+/// Reads a SOAP 1.1 or 1.2 reply.
+pub fn read_soap(xml: &[u8], hints: &ArrayHints, limits: Limits) -> Result<SoapReply, XmlError> {
+    let text = std::str::from_utf8(xml).map_err(|_| XmlError::NotUtf8)?;
+    if text.trim().is_empty() {
+        return Err(XmlError::Empty);
+    }
+    let mut reader = NsReader::from_str(text);
+    let mut state = Soap::BeforeEnvelope;
+    loop {
+        let offset = reader.buffer_position();
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| syntax(e, offset))?;
+        let ns = bound(&ns);
+        match (&state, event) {
+            (_, Event::DocType(d)) => return Err(doctype(&d)),
+            (Soap::BeforeEnvelope, Event::Start(e)) => {
+                let local = e.local_name();
+                let local = local.as_ref();
+                if local != "Envelope" || !matches!(ns, Some(SOAP11_ENV | SOAP12_ENV)) {
+                    return Err(not_soap(local));
+                }
+                state = Soap::InEnvelope;
+            }
+            (Soap::BeforeEnvelope, Event::Empty(e)) => {
+                return Err(not_soap(e.local_name().as_ref()));
+            }
+            (Soap::BeforeEnvelope, Event::Text(t)) if !t.trim().is_empty() => {
+                return Err(syntax_msg("text before the root element", offset));
+            }
+            (Soap::InEnvelope, Event::Start(e)) => {
+                if e.local_name().as_ref() == "Body" {
+                    let body = read_body(&mut reader, hints, limits)?;
+                    return Ok(body);
+                }
+                skip(&mut reader)?;
+            }
+            (Soap::InEnvelope, Event::End(_) | Event::Eof) | (Soap::BeforeEnvelope, Event::Eof) => {
+                return Err(if matches!(state, Soap::InEnvelope) {
+                    XmlError::NoBody
+                } else {
+                    syntax_msg("no root element", offset)
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+enum Soap {
+    BeforeEnvelope,
+    InEnvelope,
+}
+
+fn bound<'a>(ns: &ResolveResult<'a>) -> Option<&'a str> {
+    match ns {
+        ResolveResult::Bound(n) => Some(n.0),
+        _ => None,
+    }
+}
+
+fn syntax(e: quick_xml::Error, offset: u64) -> XmlError {
+    XmlError::Syntax {
+        message: e.to_string(),
+        offset,
+    }
+}
+
+fn syntax_msg(message: &str, offset: u64) -> XmlError {
+    XmlError::Syntax {
+        message: message.to_string(),
+        offset,
+    }
+}
+
+fn doctype(d: &str) -> XmlError {
+    if d.trim_start().to_ascii_lowercase().starts_with("html") {
+        XmlError::Html
+    } else {
+        XmlError::DocType
+    }
+}
+
+fn not_soap(root: &str) -> XmlError {
+    if root.eq_ignore_ascii_case("html") {
+        XmlError::Html
+    } else {
+        XmlError::NotSoap {
+            root: root.to_string(),
+        }
+    }
+}
+
+/// Skips the element whose start tag was just read (a SOAP Header: not mapped).
+fn skip(reader: &mut NsReader<&[u8]>) -> Result<(), XmlError> {
+    let mut depth = 1usize;
+    while depth > 0 {
+        let offset = reader.buffer_position();
+        match reader.read_event().map_err(|e| syntax(e, offset))? {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth -= 1,
+            Event::DocType(d) => return Err(doctype(&d)),
+            Event::Eof => return Err(syntax_msg("unexpected end of document", offset)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+struct Frame {
+    name: String,
+    hint: Option<usize>,
+    map: Map<String, Value>,
+    text: String,
+    nil: bool,
+    ty: Option<ValueType>,
+    is_fault: bool,
+}
+
+impl Frame {
+    fn new(
+        e: &BytesStart,
+        is_soap_ns: bool,
+        parent_hint: Option<usize>,
+        hints: &ArrayHints,
+        reader: &NsReader<&[u8]>,
+    ) -> Result<Frame, XmlError> {
+        let local = e.local_name();
+        let name = local.as_ref().to_string();
+        let mut frame = Frame {
+            hint: parent_hint.and_then(|h| hints.child(h, &name)),
+            is_fault: is_soap_ns && name == "Fault",
+            name,
+            map: Map::new(),
+            text: String::new(),
+            nil: false,
+            ty: None,
+        };
+        for attr in e.attributes() {
+            let attr =
+                attr.map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+            let key = attr.key;
+            if key.as_namespace_binding().is_some() {
+                continue;
+            }
+            let (ns, local) = reader.resolver().resolve_attribute(key);
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+            if bound(&ns) == Some(XSI) {
+                match local.as_ref() {
+                    "nil" => frame.nil = matches!(value.trim(), "true" | "1"),
+                    "type" => frame.ty = xsd_type(&value),
+                    _ => {}
+                }
+                continue;
+            }
+            frame.map.insert(
+                format!("@{}", local.as_ref()),
+                Value::String(value.into_owned()),
+            );
+        }
+        Ok(frame)
+    }
+
+    fn finish(mut self) -> (String, Option<usize>, Value, bool) {
+        let value = if self.nil {
+            Value::Null
+        } else if self.map.is_empty() {
+            match self
+                .ty
+                .and_then(|ty| coerce::from_text(&self.text, ty).ok())
+            {
+                Some(v) => v,
+                None => Value::String(self.text),
+            }
+        } else {
+            if !self.text.trim().is_empty() {
+                self.map
+                    .insert("#text".to_string(), Value::String(self.text));
+            }
+            Value::Object(self.map)
+        };
+        (self.name, self.hint, value, self.is_fault)
+    }
+}
+
+/// `xsi:type="xsd:int"` and friends: the XML Schema built-ins that have a JSON type.
+fn xsd_type(qname: &str) -> Option<ValueType> {
+    let local = qname.rsplit(':').next().unwrap_or(qname);
+    Some(match local {
+        "int" | "integer" | "long" | "short" | "byte" | "unsignedInt" | "unsignedShort"
+        | "unsignedByte" | "unsignedLong" | "nonNegativeInteger" | "positiveInteger"
+        | "negativeInteger" | "nonPositiveInteger" => ValueType::Integer,
+        "double" | "float" | "decimal" => ValueType::Number,
+        "boolean" => ValueType::Boolean,
+        _ => return None,
+    })
+}
+
+fn insert(map: &mut Map<String, Value>, name: String, value: Value, always_array: bool) {
+    match map.get_mut(&name) {
+        Some(Value::Array(items)) if always_array || !items.is_empty() => items.push(value),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
+        }
+        None => {
+            let v = if always_array {
+                Value::Array(vec![value])
+            } else {
+                value
+            };
+            map.insert(name, v);
+        }
+    }
+}
+
+fn resolve_entity(r: &BytesRef) -> Result<char, XmlError> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Ok(c);
+    }
+    match r.as_ref() {
+        "amp" => Ok('&'),
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "quot" => Ok('"'),
+        "apos" => Ok('\''),
+        other => Err(XmlError::UnknownEntity(other.to_string())),
+    }
+}
+
+fn read_body(
+    reader: &mut NsReader<&[u8]>,
+    hints: &ArrayHints,
+    limits: Limits,
+) -> Result<SoapReply, XmlError> {
+    // Depth counts from the document root: Envelope (1) / Body (2) / content (3...).
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut body = Map::new();
+    let mut fault = false;
+    loop {
+        let offset = reader.buffer_position();
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| syntax(e, offset))?;
+        let is_soap_ns = stack.is_empty() && matches!(bound(&ns), Some(SOAP11_ENV | SOAP12_ENV));
+        let parent_hint = stack.last().map_or(Some(0), |f| f.hint);
+        match event {
+            Event::Start(e) => {
+                if stack.len() + 3 > limits.max_depth {
+                    return Err(XmlError::TooDeep(limits.max_depth));
+                }
+                stack.push(Frame::new(&e, is_soap_ns, parent_hint, hints, reader)?);
+            }
+            Event::Empty(e) => {
+                let frame = Frame::new(&e, is_soap_ns, parent_hint, hints, reader)?;
+                place(frame, &mut stack, &mut body, &mut fault, hints);
+            }
+            Event::End(_) => match stack.pop() {
+                Some(frame) => place(frame, &mut stack, &mut body, &mut fault, hints),
+                None => break,
+            },
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&c);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = resolve_entity(&r)?;
+                if let Some(top) = stack.last_mut() {
+                    top.text.push(c);
+                }
+            }
+            Event::DocType(d) => return Err(doctype(&d)),
+            Event::Eof => return Err(syntax_msg("unexpected end of document inside Body", offset)),
+            _ => {}
+        }
+    }
+    if fault {
+        return Ok(SoapReply::Fault(parse_fault(
+            body.get("Fault").unwrap_or(&Value::Null),
+        )));
+    }
+    Ok(SoapReply::Body(Value::Object(body)))
+}
+
+fn place(
+    frame: Frame,
+    stack: &mut [Frame],
+    body: &mut Map<String, Value>,
+    fault: &mut bool,
+    hints: &ArrayHints,
+) {
+    let (name, hint, value, is_fault) = frame.finish();
+    match stack.last_mut() {
+        Some(parent) => insert(&mut parent.map, name, value, hints.is_array(hint)),
+        None => {
+            *fault |= is_fault;
+            insert(body, name, value, hints.is_array(hint));
+        }
+    }
+}
+
+/// The text of an element converted to JSON: a string, or `#text` of an element with attributes.
+pub fn text_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(m) => m.get("#text").and_then(Value::as_str),
+        Value::Array(items) => items.first().and_then(text_of),
+        _ => None,
+    }
+}
+
+fn strip_prefix(qname: &str) -> &str {
+    qname.trim().rsplit(':').next().unwrap_or(qname)
+}
+
+fn parse_fault(f: &Value) -> Fault {
+    // SOAP 1.1: faultcode / faultstring / detail.
+    if let Some(code) = f.get("faultcode").and_then(text_of) {
+        let mut parts = strip_prefix(code).split('.').map(str::to_string);
+        return Fault {
+            code: parts.next().unwrap_or_default(),
+            subcodes: parts.collect(),
+            message: f
+                .get("faultstring")
+                .and_then(text_of)
+                .unwrap_or_default()
+                .to_string(),
+            detail: f.get("detail").cloned(),
+        };
+    }
+    // SOAP 1.2: Code/Value, Code/Subcode/Value (nested), Reason/Text, Detail.
+    let code = f.get("Code");
+    let mut subcodes = Vec::new();
+    let mut sub = code.and_then(|c| c.get("Subcode"));
+    while let Some(s) = sub {
+        if let Some(v) = s.get("Value").and_then(text_of) {
+            subcodes.push(strip_prefix(v).to_string());
+        }
+        sub = s.get("Subcode");
+    }
+    Fault {
+        code: code
+            .and_then(|c| c.get("Value"))
+            .and_then(text_of)
+            .map(|v| strip_prefix(v).to_string())
+            .unwrap_or_default(),
+        subcodes,
+        message: f
+            .get("Reason")
+            .and_then(|r| r.get("Text"))
+            .and_then(text_of)
+            .unwrap_or_default()
+            .to_string(),
+        detail: f.get("Detail").cloned(),
+    }
+}
