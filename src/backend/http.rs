@@ -100,7 +100,7 @@ impl HttpBackend {
             let result = self.attempt(body.clone(), headers, timeout).await;
             let retryable = match &result {
                 Err(SendError::Timeout(_) | SendError::Unreachable(_)) => true,
-                Ok(ex) => matches!(ex.status, 502..=504) && !ex.body.starts_with(b"<"),
+                Ok(ex) => matches!(ex.status, 502..=504),
                 Err(_) => false,
             };
             if !retryable || attempt >= attempts {

@@ -52,7 +52,7 @@ pub fn adapter_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(files)
 }
 
-/// Decodes one adapter file. Returns the model only when there were no errors.
+/// Decodes one adapter file: the model of what decoded (see `decode`) and every problem.
 pub fn load_file(path: &Path, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagnostic>) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
@@ -70,53 +70,70 @@ pub fn load_file(path: &Path, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagn
 }
 
 /// Decodes adapter text (no file attached to the diagnostics).
+///
+/// Serde stops at the first hard error, so after each one the offending node is cut out of the
+/// tree and decoding runs again: every error of the file is found, and the model of what remains
+/// is returned too (even when there were errors) so that later checks can report theirs.
 pub fn decode(text: &str, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagnostic>) {
-    let mut root = match yaml::parse(text) {
-        Ok(root) => root,
+    let (mut root, mut errors) = match yaml::parse_all(text) {
+        Ok(parsed) => parsed,
         Err(d) => return (None, vec![d]),
     };
-    let mut errors = Vec::new();
     env::expand(&mut root, env, &mut errors);
     let notes = RefCell::new(Vec::new());
-    let model = match de::from_yaml::<AdapterFile>(&root, &notes) {
-        Ok(model) => Some(model),
-        Err(e) => {
-            errors.push(e.into_diagnostic(root.span));
-            collect_part_errors(&root, &notes, &mut errors);
-            None
-        }
-    };
-    errors.extend(notes.into_inner());
-    dedupe(&mut errors);
-    if errors.iter().any(Diagnostic::is_error) {
-        (None, errors)
-    } else {
-        (model, errors)
-    }
-}
-
-/// Decoding stops at the first hard error; decode the backend and each route on its own to find
-/// the errors in the other parts too.
-fn collect_part_errors(
-    root: &yaml::Yaml,
-    notes: &RefCell<Vec<Diagnostic>>,
-    errors: &mut Vec<Diagnostic>,
-) {
-    if let Some(backend) = root.get("backend")
-        && let Err(e) = de::from_yaml::<model::Backend>(backend, notes)
-    {
-        errors.push(e.into_diagnostic(backend.span));
-    }
-    if let Some(yaml::Yaml {
-        kind: yaml::YamlKind::Map(routes),
-        ..
-    }) = root.get("routes")
-    {
-        for (_, route) in routes {
-            if let Err(e) = de::from_yaml::<model::Route>(route, notes) {
-                errors.push(e.into_diagnostic(route.span));
+    let mut pruned_in: Vec<Span> = Vec::new();
+    let mut model = None;
+    for _ in 0..MAX_RECOVERIES {
+        match de::from_yaml::<AdapterFile>(&root, &notes) {
+            Ok(m) => {
+                model = Some(m);
+                break;
+            }
+            Err(e) => {
+                let span = e.span.unwrap_or(root.span);
+                // A key we cut out is now missing: that is our doing, not the user's.
+                let artifact =
+                    e.message.starts_with("missing required key") && pruned_in.contains(&span);
+                if !artifact {
+                    errors.push(e.into_diagnostic(root.span));
+                }
+                match prune(&mut root, span) {
+                    Some(parent) => pruned_in.push(parent),
+                    None => break,
+                }
             }
         }
+    }
+    errors.extend(notes.into_inner());
+    dedupe(&mut errors);
+    (model, errors)
+}
+
+const MAX_RECOVERIES: usize = 200;
+
+/// Removes the map entry or list item whose key or value sits at `span`; returns the span of the
+/// collection it was removed from.
+fn prune(node: &mut yaml::Yaml, span: Span) -> Option<Span> {
+    let here = node.span;
+    match &mut node.kind {
+        yaml::YamlKind::Map(entries) => {
+            if let Some(i) = entries
+                .iter()
+                .position(|(k, v)| v.span == span || k.span == span)
+            {
+                entries.remove(i);
+                return Some(here);
+            }
+            entries.iter_mut().find_map(|(_, v)| prune(v, span))
+        }
+        yaml::YamlKind::Seq(items) => {
+            if let Some(i) = items.iter().position(|v| v.span == span) {
+                items.remove(i);
+                return Some(here);
+            }
+            items.iter_mut().find_map(|v| prune(v, span))
+        }
+        _ => None,
     }
 }
 
@@ -136,8 +153,7 @@ mod tests {
     #[test]
     fn reports_errors_from_several_routes_at_once() {
         let text = "name: calc\nbackend:\n  soap: { url: http://x, namespace: urn:x }\nroutes:\n  a:\n    method: GETT\n    path: /a\n  b:\n    method: GET\n    pth: /b\n";
-        let (model, errors) = decode(text, &no_env);
-        assert!(model.is_none());
+        let (_, errors) = decode(text, &no_env);
         let lines: Vec<String> = errors
             .iter()
             .map(|d| format!("{}:{} {}", d.span.start.line, d.span.start.col, d.message))

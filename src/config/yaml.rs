@@ -71,20 +71,33 @@ fn span(s: YSpan) -> Span {
     }
 }
 
-/// Parses one YAML document. An empty file is `Null`.
-pub fn parse(text: &str) -> Result<Yaml, Diagnostic> {
+/// Parses one YAML document. An empty file is `Null`. Duplicate keys are returned beside the
+/// tree (which keeps the first of them); anything else wrong ends parsing.
+pub fn parse_all(text: &str) -> Result<(Yaml, Vec<Diagnostic>), Diagnostic> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        duplicates: Vec::new(),
     };
-    builder.document()
+    let root = builder.document()?;
+    Ok((root, builder.duplicates))
+}
+
+/// Parses one YAML document; any problem, duplicate keys included, is an error.
+pub fn parse(text: &str) -> Result<Yaml, Diagnostic> {
+    let (root, mut duplicates) = parse_all(text)?;
+    match duplicates.is_empty() {
+        true => Ok(root),
+        false => Err(duplicates.remove(0)),
+    }
 }
 
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Yaml>,
     nodes: usize,
+    duplicates: Vec<Diagnostic>,
 }
 
 impl<'a> Builder<'a> {
@@ -193,13 +206,15 @@ impl<'a> Builder<'a> {
                         && let Some((first, _)) =
                             entries.iter().find(|(k, _)| k.as_str() == Some(text))
                     {
-                        return Err(
+                        // Reported, and the first one kept, so the rest of the file is checked too.
+                        self.duplicates.push(
                             Diagnostic::error(key.span, format!("duplicate key `{text}`"))
                                 .with_help(format!(
                                     "it is already set at line {}; keep one",
                                     first.span.start.line
                                 )),
                         );
+                        continue;
                     }
                     entries.push((key, value));
                 };

@@ -30,13 +30,9 @@ pub struct InputSpec {
     pub description: Option<String>,
 }
 
-/// Compiles a declared input; problems go to `errors`.
-pub fn compile(
-    name: &Spanned<String>,
-    input: &Input,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<InputSpec> {
-    let before = errors.len();
+/// Compiles a declared input; problems go to `errors`. The spec is returned either way, so that
+/// references to the input are not reported as undeclared when only its settings are wrong.
+pub fn compile(name: &Spanned<String>, input: &Input, errors: &mut Vec<Diagnostic>) -> InputSpec {
     let ty = input.ty.as_ref().map_or(ValueType::String, |t| t.value);
     let location = input.location.value;
     let external = input
@@ -87,7 +83,7 @@ pub fn compile(
                 Err(e) => {
                     errors.push(Diagnostic::error(
                         p.span,
-                        format!("invalid pattern: {}", first_line(&e.to_string())),
+                        format!("invalid pattern: {}", regex_reason(&e.to_string())),
                     ));
                     None
                 }
@@ -103,7 +99,7 @@ pub fn compile(
         );
     }
     let required = input.required.unwrap_or(input.default.is_none());
-    (errors.len() == before).then(|| InputSpec {
+    InputSpec {
         name: name.value.clone(),
         location,
         external,
@@ -116,11 +112,13 @@ pub fn compile(
         max: input.max,
         max_length: input.max_length,
         description: input.description.clone(),
-    })
+    }
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().last().unwrap_or(s).trim()
+/// The last line of a regex error ("error: unclosed character class"), without the prefix.
+pub fn regex_reason(s: &str) -> &str {
+    let last = s.lines().last().unwrap_or(s).trim();
+    last.strip_prefix("error: ").unwrap_or(last)
 }
 
 /// One bad field of a call.

@@ -166,6 +166,9 @@ fn check_name(name: &Spanned<String>, errors: &mut Vec<Diagnostic>) {
 
 fn check_url(url: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<reqwest::Url> {
     // The URL may hold credentials from the environment: say what is wrong, never echo it.
+    if url.value.contains("${") {
+        return None; // an environment reference that did not expand, reported already
+    }
     match reqwest::Url::parse(&url.value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
         Ok(u) => {
@@ -237,9 +240,7 @@ fn compile_route(
 ) -> Option<RoutePlan> {
     let mut inputs = Vec::new();
     for (input_name, spec) in &route.input {
-        if let Some(compiled) = input::compile(input_name, spec, errors) {
-            inputs.push(compiled);
-        }
+        inputs.push(input::compile(input_name, spec, errors));
     }
     // Path parameters and `in: path` inputs must agree.
     let params = path_params(&route.path.value);

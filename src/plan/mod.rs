@@ -139,6 +139,7 @@ pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
         let (model, diags) = crate::config::load_file(&file, env);
+        let decoded_cleanly = !diags.iter().any(Diagnostic::is_error);
         diagnostics.extend(diags);
         let Some(model) = model else { continue };
         if let Some(other) = names.get(&model.name.value) {
@@ -157,10 +158,13 @@ pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
             continue;
         }
         names.insert(model.name.value.clone(), file.clone());
+        // A file with decoding errors is still compiled, to report its other problems too.
         match compile_adapter(&model, &file) {
             Ok((adapter, warnings)) => {
                 diagnostics.extend(warnings.into_iter().map(|d| d.in_file(&file)));
-                adapters.push(Arc::new(adapter));
+                if decoded_cleanly {
+                    adapters.push(Arc::new(adapter));
+                }
             }
             Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.in_file(&file))),
         }

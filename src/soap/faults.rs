@@ -59,7 +59,7 @@ pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<Compile
                         m.span,
                         format!(
                             "invalid regular expression: {}",
-                            why.lines().last().unwrap_or_default().trim()
+                            crate::mapping::input::regex_reason(&why)
                         ),
                     ));
                     continue;

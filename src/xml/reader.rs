@@ -318,7 +318,17 @@ impl Frame {
         Ok(frame)
     }
 
-    fn finish(mut self) -> (String, Option<usize>, Value, bool) {
+    fn finish(mut self, hints: &ArrayHints) -> (String, Option<usize>, Value, bool) {
+        // Arrays the adapter expects here are arrays even when no element came.
+        if let Some(node) = self.hint
+            && !self.nil
+        {
+            for (name, child) in &hints.nodes[node].children {
+                if hints.nodes[*child].array && !self.map.contains_key(name) {
+                    self.map.insert(name.clone(), Value::Array(Vec::new()));
+                }
+            }
+        }
         let value = if self.nil {
             Value::Null
         } else if self.map.is_empty() {
@@ -442,6 +452,11 @@ fn read_body(
             body.get("Fault").unwrap_or(&Value::Null),
         )));
     }
+    for (name, child) in &hints.nodes[0].children {
+        if hints.nodes[*child].array && !body.contains_key(name) {
+            body.insert(name.clone(), Value::Array(Vec::new()));
+        }
+    }
     Ok(SoapReply::Body(Value::Object(body)))
 }
 
@@ -452,7 +467,7 @@ fn place(
     fault: &mut bool,
     hints: &ArrayHints,
 ) {
-    let (name, hint, value, is_fault) = frame.finish();
+    let (name, hint, value, is_fault) = frame.finish(hints);
     match stack.last_mut() {
         Some(parent) => insert(&mut parent.map, name, value, hints.is_array(hint)),
         None => {

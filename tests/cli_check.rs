@@ -1,0 +1,72 @@
+//! `ponte check` as integrators see it, and the JSON Schema their editors use.
+
+use std::process::Command;
+
+fn ponte(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("PONTE_ADAPTERS")
+        .output()
+        .expect("ponte runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_accepts_the_shipped_adapters() {
+    let (code, stdout, stderr) = ponte(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok: 4 adapter(s)"), "{stdout}");
+}
+
+#[test]
+fn check_reports_every_problem_with_file_line_and_column() {
+    let (code, stdout, stderr) = ponte(&["check", "--adapters", "tests/broken-adapters"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn check_never_prints_environment_values() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["check", "--adapters", "tests/broken-adapters"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "SECRET_BACKEND_URL_THAT_IS_NOT_SET",
+            "https://user:hunter2@[bad",
+        )
+        .output()
+        .expect("ponte runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("secrets.yaml:4:10: invalid backend URL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "a secret leaked: {stderr}");
+}
+
+#[test]
+fn check_on_a_missing_directory_says_so() {
+    let (code, _, stderr) = ponte(&["check", "--adapters", "no/such/dir"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no/such/dir: cannot read the adapter directory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn adapter_schema_file_is_fresh() {
+    let generated = ponte::schema::adapter_schema();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/adapter.schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/adapter.schema.json is stale: run `cargo run -- schema > schemas/adapter.schema.json`"
+    );
+}

@@ -1,0 +1,340 @@
+//! Test harness: a stand-in backend (a real axum server on 127.0.0.1) and ponte itself, started
+//! in-process on another loopback port, talking real HTTP.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// What the stand-in received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// What the stand-in answers.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn xml(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            content_type: "text/xml; charset=utf-8",
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn with_type(mut self, content_type: &'static str) -> Reply {
+        self.content_type = content_type;
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+type Responder = dyn Fn(&Received) -> Reply + Send + Sync;
+
+/// A backend stand-in: records every request and answers with `respond`.
+pub struct StandIn {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl StandIn {
+    pub async fn start(respond: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> StandIn {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let respond: Arc<Responder> = Arc::new(respond);
+        let log = received.clone();
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+            let respond = respond.clone();
+            let log = log.clone();
+            async move {
+                let got = Received {
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                };
+                let reply = respond(&got);
+                log.lock().unwrap().push(got);
+                if !reply.delay.is_zero() {
+                    tokio::time::sleep(reply.delay).await;
+                }
+                let mut r: Response =
+                    (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+                r.headers_mut()
+                    .insert("content-type", reply.content_type.parse().unwrap());
+                r
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/service", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        StandIn { url, received }
+    }
+
+    /// Answers every call with the same reply.
+    pub async fn always(reply: Reply) -> StandIn {
+        StandIn::start(move |_| reply.clone()).await
+    }
+
+    pub fn last(&self) -> Received {
+        self.received
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("the backend received no request")
+    }
+
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// ponte serving the adapters of `dir`, with `env` as its environment.
+pub struct Ponte {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Ponte {
+    pub async fn start(dir: &Path, env: HashMap<String, String>) -> Ponte {
+        let lookup = move |name: &str| env.get(name).cloned();
+        let loaded = ponte::plan::load_dir(dir, &lookup);
+        let plan = loaded.plan.unwrap_or_else(|| {
+            let lines: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+            panic!("adapters do not load:\n{}", lines.join("\n"))
+        });
+        Ponte::serve(plan, ponte::server::Settings::default()).await
+    }
+
+    pub async fn serve(plan: ponte::plan::Plan, settings: ponte::server::Settings) -> Ponte {
+        let app = ponte::server::router(ponte::server::AppState::new(plan, settings));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Ponte {
+            base,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        }
+    }
+
+    /// ponte over the shipped adapters, every backend URL pointing at `backend`.
+    pub async fn shipped(backend: &StandIn) -> Ponte {
+        let env = [
+            "CALCULATOR_URL",
+            "CALCULATOR12_URL",
+            "COUNTRYINFO_URL",
+            "CORREIOS_URL",
+        ]
+        .into_iter()
+        .map(|k| (k.to_string(), backend.url.clone()))
+        .collect();
+        Ponte::start(&repo_path("adapters"), env).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Answer::read(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        Answer::read(request.send().await.unwrap()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A facade answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+impl Answer {
+    async fn read(r: reqwest::Response) -> Answer {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "{}",
+            self.text
+        );
+        assert_eq!(self.json["code"], code, "{}", self.text);
+        assert_eq!(self.json["status"], status);
+        assert!(self.json["request_id"].is_string());
+        assert!(
+            self.json["title"].is_string()
+                && self.json["type"].is_string()
+                && self.json["detail"].is_string()
+        );
+    }
+}
+
+/// A SOAP 1.1 envelope around `body`, prefixed like .NET stacks do.
+pub fn soap11(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body>{body}</soap:Body></soap:Envelope>"#
+    )
+}
+
+/// A SOAP 1.2 envelope around `body`.
+pub fn soap12(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>{body}</env:Body></env:Envelope>"#
+    )
+}
+
+pub fn soap11_fault(code: &str, message: &str) -> String {
+    soap11(&format!(
+        "<soap:Fault><faultcode>soap:{code}</faultcode><faultstring>{message}</faultstring><detail/></soap:Fault>"
+    ))
+}
+
+/// The corpus folder when `PONTE_CORPUS` names one. Tests over it say so plainly when they are
+/// skipped: the notice goes straight to stderr, past the test harness's output capture.
+pub fn corpus() -> Option<PathBuf> {
+    use std::io::Write;
+    match std::env::var_os("PONTE_CORPUS") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.is_dir(),
+                "PONTE_CORPUS names {}, which is not a folder",
+                dir.display()
+            );
+            Some(dir)
+        }
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOT RUN: corpus test {} (set PONTE_CORPUS=../shared/corpus to run it)",
+                std::thread::current().name().unwrap_or("?")
+            );
+            None
+        }
+    }
+}
+
+/// The leaf elements of an XML document as (namespace URI, local name, text), in order: a
+/// structural view for asserting on envelopes without caring about prefixes.
+pub fn leaves(xml: &str) -> Vec<(String, String, String)> {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    let mut reader = quick_xml::NsReader::from_str(xml);
+    let mut stack: Vec<(String, String, String, bool)> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let (ns, event) = reader.read_resolved_event().expect("well-formed XML");
+        let ns = match ns {
+            ResolveResult::Bound(n) => n.0.to_string(),
+            _ => String::new(),
+        };
+        match event {
+            Event::Start(e) => {
+                if let Some(parent) = stack.last_mut() {
+                    parent.3 = true;
+                }
+                stack.push((
+                    ns,
+                    e.local_name().as_ref().to_string(),
+                    String::new(),
+                    false,
+                ));
+            }
+            Event::Empty(e) => {
+                if let Some(parent) = stack.last_mut() {
+                    parent.3 = true;
+                }
+                out.push((ns, e.local_name().as_ref().to_string(), String::new()));
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.2.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(top) = stack.last_mut() {
+                    let c = match r.as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => panic!("entity {other}"),
+                    };
+                    top.2.push(c);
+                }
+            }
+            Event::End(_) => {
+                let (ns, name, text, has_children) = stack.pop().unwrap();
+                if !has_children {
+                    out.push((ns, name, text));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+pub fn leaf(ns: &str, name: &str, text: &str) -> (String, String, String) {
+    (ns.to_string(), name.to_string(), text.to_string())
+}

@@ -1,0 +1,134 @@
+//! Replays the SOAP traffic captured from a real spyne server (corpus wire/spyne): ponte must send
+//! what spyne received and make sense of what spyne answered. Runs when PONTE_CORPUS is set.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{Ponte, Reply, StandIn, corpus, leaves, repo_path};
+use serde_json::{Value, json};
+
+/// The captured reply: status and content type from `NAME.resp.headers`, bytes from `NAME.resp.xml`.
+fn captured_reply(dir: &Path, name: &str) -> Reply {
+    let headers = std::fs::read_to_string(dir.join(format!("{name}.resp.headers"))).unwrap();
+    let status: u16 = headers.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let content_type = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Type: "))
+        .map(|ct| -> &'static str { Box::leak(ct.trim().to_string().into_boxed_str()) })
+        .unwrap();
+    let body = std::fs::read(dir.join(format!("{name}.resp.xml"))).unwrap();
+    Reply::xml(status, body).with_type(content_type)
+}
+
+async fn replay(case: &str, facade_path: &str) -> Option<(common::Answer, String, String)> {
+    let dir = corpus()?.join("wire/spyne");
+    let backend = StandIn::always(captured_reply(&dir, case)).await;
+    let env = HashMap::from([("SPYNE_URL".to_string(), backend.url.clone())]);
+    let ponte = Ponte::start(&repo_path("tests/corpus-adapters"), env).await;
+    let answer = ponte.get(facade_path).await;
+    let expected = std::fs::read_to_string(dir.join(format!("{case}.req.xml"))).unwrap();
+    Some((answer, backend.last().body, expected))
+}
+
+fn body_leaves(xml: &str) -> Vec<(String, String, String)> {
+    leaves(xml)
+        .into_iter()
+        .filter(|(_, name, _)| name != "Header")
+        .collect()
+}
+
+#[tokio::test]
+async fn spyne_soap11_consultacep_ok() {
+    let Some((answer, sent, expected)) =
+        replay("soap11_consultacep_ok", "/spyne11/cep/01001-000").await
+    else {
+        return;
+    };
+    assert_eq!(body_leaves(&sent), body_leaves(&expected));
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        answer.json,
+        json!({"cep": "01001000", "street": "Praça da Sé", "district": "Sé", "city": "São Paulo", "state": "SP"})
+    );
+}
+
+#[tokio::test]
+async fn spyne_soap12_consultacep_ok() {
+    let Some((answer, sent, expected)) =
+        replay("soap12_consultacep_ok", "/spyne12/cep/70040010").await
+    else {
+        return;
+    };
+    assert_eq!(body_leaves(&sent), body_leaves(&expected));
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["street"], "Esplanada dos Ministérios");
+    assert_eq!(answer.json["city"], "Brasília");
+}
+
+#[tokio::test]
+async fn spyne_soap11_client_fault_with_dotted_subcode_maps_to_422() {
+    let Some((answer, sent, expected)) =
+        replay("soap11_consultacep_fault_client", "/spyne11/cep/123").await
+    else {
+        return;
+    };
+    assert_eq!(body_leaves(&sent), body_leaves(&expected));
+    answer.assert_problem(422, "invalid_cep");
+    assert_eq!(answer.json["detail"], "CEP deve ter 8 digitos: '123'");
+}
+
+#[tokio::test]
+async fn spyne_soap12_client_fault_with_subcode_maps_to_422() {
+    let Some((answer, _, _)) = replay("soap12_consultacep_fault_client", "/spyne12/cep/abc").await
+    else {
+        return;
+    };
+    answer.assert_problem(422, "invalid_cep");
+    assert_eq!(answer.json["detail"], "CEP deve ter 8 digitos: 'abc'");
+}
+
+#[tokio::test]
+async fn spyne_server_faults_map_to_404_in_both_versions() {
+    for (case, path) in [
+        ("soap11_consultacep_fault_server", "/spyne11/cep/99999999"),
+        ("soap12_consultacep_fault_server", "/spyne12/cep/99999999"),
+    ] {
+        let Some((answer, sent, expected)) = replay(case, path).await else {
+            return;
+        };
+        assert_eq!(body_leaves(&sent), body_leaves(&expected), "{case}");
+        answer.assert_problem(404, "cep_not_found");
+    }
+}
+
+#[tokio::test]
+async fn spyne_soap11_somar_scalar_result() {
+    let Some((answer, sent, expected)) = replay("soap11_somar", "/spyne11/sum?a=2&b=40").await
+    else {
+        return;
+    };
+    assert_eq!(body_leaves(&sent), body_leaves(&expected));
+    assert_eq!(
+        (answer.status, answer.json.clone()),
+        (200, json!({"result": 42}))
+    );
+}
+
+#[tokio::test]
+async fn spyne_schema_validation_fault_is_unmapped_502() {
+    let Some((answer, _, _)) = replay("soap11_malformed", "/spyne11/sum?a=2&b=40").await else {
+        return;
+    };
+    answer.assert_problem(502, "backend_fault");
+    assert_eq!(
+        answer.json["fault_code"],
+        Value::String("Client.SchemaValidationError".into())
+    );
+    assert!(
+        !answer.text.contains("SCHEMASV"),
+        "backend text leaked: {}",
+        answer.text
+    );
+}
