@@ -42,7 +42,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         Err(problem) => problem_response(problem, &id),
     };
     let status = response.status().as_u16();
-    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let round = |ms: f64| (ms * 100.0).round() / 100.0;
     tracing::info!(
         target: "ponte::access",
         request_id = %id.0,
@@ -51,8 +51,8 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         adapter = access.adapter,
         route = access.route,
         status,
-        total_ms = format_args!("{total_ms:.2}"),
-        backend_ms = format_args!("{:.2}", access.backend_ms.unwrap_or(0.0)),
+        total_ms = round(started.elapsed().as_secs_f64() * 1000.0),
+        backend_ms = round(access.backend_ms.unwrap_or(0.0)),
     );
     response
 }

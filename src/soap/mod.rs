@@ -112,15 +112,16 @@ impl SoapSettings {
     ) -> SoapCall {
         let rpc = self.style == SoapStyle::Rpc;
         let encoded = self.encoding == SoapUse::Encoded;
-        let rules = |xsi_types| NameRules {
+        let rules = |xsi_types, qualify_top| NameRules {
             target_prefix: TARGET_PREFIX,
+            qualify_top,
             qualify_children: !rpc && self.element_form == ElementForm::Qualified,
             prefixes: &self.prefixes,
             xsi_types,
         };
         let mut body_compiler = template::Compiler {
             inputs,
-            rules: rules(encoded),
+            rules: rules(encoded, !rpc),
             errors,
             used: vec![false; inputs.len()],
             allow_inputs: true,
@@ -131,7 +132,7 @@ impl SoapSettings {
         }
         let mut header_compiler = template::Compiler {
             inputs,
-            rules: rules(false),
+            rules: rules(false, true),
             errors,
             used: vec![false; inputs.len()],
             allow_inputs: false,

@@ -21,9 +21,18 @@ pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Which elements are always arrays: a trie of element names from the reply body down.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ArrayHints {
+    /// Node 0 is the Body.
     nodes: Vec<HintNode>,
+}
+
+impl Default for ArrayHints {
+    fn default() -> Self {
+        ArrayHints {
+            nodes: vec![HintNode::default()],
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -35,9 +44,7 @@ struct HintNode {
 impl ArrayHints {
     /// Every element directly followed by `[*]` in one of the paths is an array.
     pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p Path>) -> ArrayHints {
-        let mut hints = ArrayHints {
-            nodes: vec![HintNode::default()],
-        };
+        let mut hints = ArrayHints::default();
         for path in paths {
             let mut node = 0;
             for step in &path.steps {

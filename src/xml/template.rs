@@ -81,6 +81,9 @@ pub struct InputRef<'a> {
 pub struct NameRules<'a> {
     /// Prefix of the target namespace (declared by the caller of `compile`).
     pub target_prefix: &'a str,
+    /// Whether top-level elements are in the target namespace (document style: yes; rpc parts
+    /// inside the operation wrapper: no).
+    pub qualify_top: bool,
     /// Whether elements below the top level are in the target namespace.
     pub qualify_children: bool,
     /// Known prefixes (`wsse`, …) usable in keys as `prefix:Name`.
@@ -158,7 +161,9 @@ impl Compiler<'_> {
                 );
                 None
             }
-            None if depth == 0 || self.rules.qualify_children => {
+            None if (depth == 0 && self.rules.qualify_top)
+                || (depth > 0 && self.rules.qualify_children) =>
+            {
                 Some(format!("{}:{local}", self.rules.target_prefix))
             }
             None => Some(local.to_string()),

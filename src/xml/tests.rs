@@ -1,1 +1,137 @@
+use serde_json::json;
 
+use super::reader::{ArrayHints, Fault, Limits, SoapReply, XmlError, read_soap};
+use crate::mapping::path::Path;
+
+fn body(xml: &str) -> serde_json::Value {
+    match read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()) {
+        Ok(SoapReply::Body(v)) => v,
+        other => panic!("expected a body, got {other:?}"),
+    }
+}
+
+fn env11(inner: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:Session xmlns:h="urn:h">1</h:Session></s:Header><s:Body>{inner}</s:Body></s:Envelope>"#
+    )
+}
+
+#[test]
+fn prefixes_and_default_namespaces_do_not_matter() {
+    let a = body(&env11(r#"<r:R xmlns:r="urn:x"><r:V>1</r:V></r:R>"#));
+    let b = body(&env11(r#"<R xmlns="urn:x"><V>1</V></R>"#));
+    assert_eq!(a, json!({"R": {"V": "1"}}));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn repeated_elements_become_arrays_and_mixed_text_is_kept() {
+    let v = body(&env11(
+        r#"<R><I>a</I><I>b</I><I>c</I><M lang="pt">olá <b>x</b></M></R>"#,
+    ));
+    assert_eq!(
+        v,
+        json!({"R": {"I": ["a", "b", "c"], "M": {"@lang": "pt", "#text": "olá ", "b": "x"}}})
+    );
+}
+
+#[test]
+fn hinted_paths_are_arrays_even_with_one_element() {
+    let hints = ArrayHints::from_paths(&[Path::parse("R.L.I[*].N").unwrap()]);
+    let xml = env11("<R><L><I><N>1</N></I></L></R>");
+    let SoapReply::Body(v) = read_soap(xml.as_bytes(), &hints, Limits::default()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(v, json!({"R": {"L": {"I": [{"N": "1"}]}}}));
+}
+
+#[test]
+fn xsi_types_give_json_numbers_and_booleans() {
+    let v = body(&env11(
+        r#"<R xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><n xsi:type="xsd:int">42</n><d xsi:type="xsd:double">2.5</d><b xsi:type="xsd:boolean">true</b><s xsi:type="xsd:string">007</s></R>"#,
+    ));
+    assert_eq!(v, json!({"R": {"n": 42, "d": 2.5, "b": true, "s": "007"}}));
+}
+
+#[test]
+fn soap11_fault_with_dotted_code() {
+    let xml = env11(
+        "<s:Fault><faultcode>s:Client.CepInvalido</faultcode><faultstring>bad</faultstring><detail><campo>cep</campo></detail></s:Fault>",
+    );
+    let reply = read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).unwrap();
+    assert_eq!(
+        reply,
+        SoapReply::Fault(Fault {
+            code: "Client".into(),
+            subcodes: vec!["CepInvalido".into()],
+            message: "bad".into(),
+            detail: Some(json!({"campo": "cep"})),
+        })
+    );
+}
+
+#[test]
+fn soap12_fault_with_nested_subcodes() {
+    let xml = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" xmlns:m="urn:m"><e:Body><e:Fault><e:Code><e:Value>e:Sender</e:Value><e:Subcode><e:Value>m:Validation</e:Value><e:Subcode><e:Value>m:TooShort</e:Value></e:Subcode></e:Subcode></e:Code><e:Reason><e:Text xml:lang="en">too short</e:Text><e:Text xml:lang="pt">curto</e:Text></e:Reason></e:Fault></e:Body></e:Envelope>"#;
+    let SoapReply::Fault(f) =
+        read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (f.code.as_str(), f.subcodes.clone(), f.message.as_str()),
+        (
+            "Sender",
+            vec!["Validation".to_string(), "TooShort".to_string()],
+            "too short"
+        )
+    );
+    assert_eq!(f.full_code(), "Sender.Validation.TooShort");
+}
+
+#[test]
+fn a_fault_element_outside_the_soap_namespace_is_data() {
+    let v = body(&env11(
+        r#"<Fault xmlns="urn:app"><faultcode>x</faultcode></Fault>"#,
+    ));
+    assert_eq!(v, json!({"Fault": {"faultcode": "x"}}));
+}
+
+#[test]
+fn hostile_and_broken_replies_are_refused_with_reasons() {
+    let read =
+        |xml: &[u8]| read_soap(xml, &ArrayHints::default(), Limits { max_depth: 8 }).unwrap_err();
+    assert_eq!(read(b""), XmlError::Empty);
+    assert_eq!(read(b"\xff\xfe<a/>"), XmlError::NotUtf8);
+    assert_eq!(read(b"<!DOCTYPE html><html></html>"), XmlError::Html);
+    assert_eq!(
+        read(b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>"),
+        XmlError::DocType
+    );
+    assert_eq!(
+        read(env11("<a>&e;</a>").as_bytes()),
+        XmlError::UnknownEntity("e".into())
+    );
+    assert_eq!(
+        read(env11(&"<a>".repeat(10)).as_bytes()),
+        XmlError::TooDeep(8)
+    );
+    assert_eq!(
+        read(b"<result>1</result>"),
+        XmlError::NotSoap {
+            root: "result".into()
+        }
+    );
+    assert_eq!(
+        read(br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"></s:Envelope>"#),
+        XmlError::NoBody
+    );
+    assert!(matches!(
+        read(env11("<a><b></a>").as_bytes()),
+        XmlError::Syntax { .. }
+    ));
+    assert!(matches!(
+        read(b"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><a>"),
+        XmlError::Syntax { .. }
+    ));
+}
