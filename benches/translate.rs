@@ -1,1 +1,322 @@
-fn main() {}
+//! Micro benchmarks of the translation path (issue 5).
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench translate
+//! ```
+//!
+//! Groups (criterion, throughput in MiB/s of reply bytes):
+//! - `reply/<size>/floor`: a bare quick-xml `NsReader` namespace-aware event loop over the reply,
+//!   nothing built: the floor for any XML reader.
+//! - `reply/<size>/read_soap`: reply XML -> JSON tree of the Body (`xml::reader::read_soap`).
+//! - `reply/<size>/apply`: the route's response mapping over that tree (`Mapping::apply`).
+//! - `reply/<size>/interpret`: the whole reply path, bytes -> mapped JSON (`engine::interpret`).
+//! - `reply/<size>/interpret+encode`: the same plus `serde_json::to_vec` of the answer (what the
+//!   facade writes back).
+//! - `envelope/render`: request envelope building (`SoapCall::render`).
+//! - `load/100_adapters`: reading, checking and compiling 100 adapter files (`plan::load_dir`).
+//!
+//! After the criterion groups a plain summary table is printed from a separate timing loop: MiB/s
+//! of the floor and of `interpret` per size, and their ratio (target: >= 50%).
+
+mod support;
+
+use std::hint::black_box;
+use std::path::Path as FsPath;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use ponte::engine;
+use ponte::plan::{self, Plan, RoutePlan};
+use ponte::xml::reader::{Limits, SoapReply, read_soap};
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use serde_json::{Value, json};
+
+const SIZES: [(&str, usize); 3] = [
+    ("1KiB", 1024),
+    ("100KiB", 100 * 1024),
+    ("5MiB", 5 * 1024 * 1024),
+];
+const CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+const CATALOGUE: usize = 100;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+/// Loads `dir` and insists that it is valid: a benchmark of a failing load measures nothing.
+fn load(dir: &FsPath) -> Plan {
+    let loaded = plan::load_dir(dir, &no_env);
+    match loaded.plan {
+        Some(plan) => plan,
+        None => {
+            for d in &loaded.diagnostics {
+                eprintln!("{d}");
+            }
+            panic!("the generated adapters do not load");
+        }
+    }
+}
+
+fn bench_plan() -> (tempfile::TempDir, Plan) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bench.yaml"),
+        support::bench_adapter("bench", "BENCH_URL"),
+    )
+    .expect("write adapter");
+    let plan = load(dir.path());
+    (dir, plan)
+}
+
+fn catalogue_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..CATALOGUE {
+        std::fs::write(
+            dir.path().join(format!("svc{i:03}.yaml")),
+            support::catalogue_adapter(i),
+        )
+        .expect("write adapter");
+    }
+    dir
+}
+
+fn route(plan: &Plan) -> &RoutePlan {
+    &plan.adapters[0].routes[0]
+}
+
+/// The floor: every event of the document read with namespaces resolved, nothing kept.
+fn floor(xml: &[u8]) -> usize {
+    let mut reader = NsReader::from_reader(xml);
+    let mut events = 0usize;
+    loop {
+        match reader.read_resolved_event() {
+            Ok((_, Event::Eof)) => return events,
+            Ok(_) => events += 1,
+            Err(e) => panic!("generated XML does not parse: {e}"),
+        }
+    }
+}
+
+fn read_tree(route: &RoutePlan, xml: &[u8]) -> Value {
+    match read_soap(xml, &route.hints, Limits::default()) {
+        Ok(SoapReply::Body(body)) => body,
+        other => panic!("unexpected reply: {other:?}"),
+    }
+}
+
+fn interpret(route: &RoutePlan, xml: &[u8]) -> Value {
+    engine::interpret(route, 200, Some(CONTENT_TYPE), xml).expect("the reply maps")
+}
+
+struct Replies {
+    sizes: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Replies {
+    fn new() -> Replies {
+        Replies {
+            sizes: SIZES
+                .iter()
+                .map(|(label, n)| (*label, support::reply_of_size(*n).into_bytes()))
+                .collect(),
+        }
+    }
+}
+
+fn check(route: &RoutePlan, replies: &Replies) {
+    for (label, xml) in &replies.sizes {
+        let answer = interpret(route, xml);
+        let countries = answer["countries"].as_array().expect("countries");
+        assert!(!countries.is_empty(), "{label}: nothing mapped");
+        assert_eq!(countries[0]["code"], json!("C0000"));
+        assert_eq!(countries[0]["phone_code"], json!(100));
+        assert_eq!(countries[0]["languages"][0]["name"], json!("English"));
+        assert!(countries[0]["name"].as_str().unwrap().contains('&'));
+    }
+}
+
+fn bench_replies(c: &mut Criterion, route: &RoutePlan, replies: &Replies) {
+    let mut group = c.benchmark_group("reply");
+    for (label, xml) in &replies.sizes {
+        let big = xml.len() > 1 << 20;
+        group.throughput(Throughput::Bytes(xml.len() as u64));
+        if big {
+            group.sampling_mode(SamplingMode::Flat);
+            group.sample_size(10);
+            group.warm_up_time(Duration::from_millis(500));
+            group.measurement_time(Duration::from_secs(3));
+        } else {
+            group.sampling_mode(SamplingMode::Auto);
+            group.sample_size(30);
+            group.warm_up_time(Duration::from_millis(500));
+            group.measurement_time(Duration::from_secs(2));
+        }
+        group.bench_with_input(BenchmarkId::new(*label, "floor"), xml, |b, xml| {
+            b.iter(|| floor(black_box(xml)))
+        });
+        group.bench_with_input(BenchmarkId::new(*label, "read_soap"), xml, |b, xml| {
+            b.iter(|| read_tree(route, black_box(xml)))
+        });
+        let tree = read_tree(route, xml);
+        group.bench_with_input(BenchmarkId::new(*label, "apply"), &tree, |b, tree| {
+            b.iter(|| route.response.apply(black_box(tree)).expect("maps"))
+        });
+        group.bench_with_input(BenchmarkId::new(*label, "interpret"), xml, |b, xml| {
+            b.iter(|| interpret(route, black_box(xml)))
+        });
+        group.bench_with_input(
+            BenchmarkId::new(*label, "interpret+encode"),
+            xml,
+            |b, xml| {
+                b.iter(|| serde_json::to_vec(&interpret(route, black_box(xml))).expect("encodes"))
+            },
+        );
+    }
+    group.finish();
+}
+
+fn envelope_values() -> Vec<Option<Value>> {
+    vec![
+        Some(json!("EU")),
+        Some(json!(250)),
+        Some(json!("Saint Kitts & Nevis <islands>")),
+    ]
+}
+
+fn bench_envelope(c: &mut Criterion, route: &RoutePlan) {
+    let values = envelope_values();
+    let sample = route.call.render(&values);
+    assert!(sample.contains("Saint Kitts &amp; Nevis &lt;islands&gt;"));
+    let mut group = c.benchmark_group("envelope");
+    group.throughput(Throughput::Bytes(sample.len() as u64));
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
+    group.bench_function("render", |b| {
+        b.iter(|| route.call.render(black_box(&values)))
+    });
+    group.finish();
+}
+
+fn bench_load(c: &mut Criterion, dir: &FsPath) {
+    let bytes: u64 = std::fs::read_dir(dir)
+        .expect("read catalogue")
+        .map(|e| e.expect("entry").metadata().expect("metadata").len())
+        .sum();
+    let mut group = c.benchmark_group("load");
+    group.throughput(Throughput::Bytes(bytes));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function(format!("{CATALOGUE}_adapters"), |b| {
+        b.iter(|| load(black_box(dir)))
+    });
+    group.finish();
+}
+
+/// Median seconds per call of `f`, from `rounds` rounds of at least `round` each.
+fn time_per_call<T>(rounds: usize, round: Duration, mut f: impl FnMut() -> T) -> f64 {
+    for _ in 0..3 {
+        black_box(f());
+    }
+    let mut per_call: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            let mut n = 0u32;
+            while n < 2 || start.elapsed() < round {
+                black_box(f());
+                n += 1;
+            }
+            start.elapsed().as_secs_f64() / f64::from(n)
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    per_call[per_call.len() / 2]
+}
+
+fn mib_per_s(bytes: usize, seconds: f64) -> f64 {
+    bytes as f64 / seconds / (1024.0 * 1024.0)
+}
+
+fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
+    const ROUNDS: usize = 5;
+    let round = Duration::from_millis(250);
+    println!();
+    println!("== summary (own timing loop: median of {ROUNDS} rounds of >= 250 ms) ==");
+    println!(
+        "{:<8} {:>9} {:>11} {:>13} {:>13} {:>13} {:>17} {:>15}",
+        "reply",
+        "bytes",
+        "floor MiB/s",
+        "read_soap",
+        "apply us",
+        "interpret",
+        "interpret+encode",
+        "interpret/floor"
+    );
+    for (label, xml) in &replies.sizes {
+        let t_floor = time_per_call(ROUNDS, round, || floor(xml));
+        let t_read = time_per_call(ROUNDS, round, || read_tree(route, xml));
+        let tree = read_tree(route, xml);
+        let t_apply = time_per_call(ROUNDS, round, || route.response.apply(&tree));
+        let t_interpret = time_per_call(ROUNDS, round, || interpret(route, xml));
+        let t_encode = time_per_call(ROUNDS, round, || {
+            serde_json::to_vec(&interpret(route, xml)).expect("encodes")
+        });
+        let n = xml.len();
+        println!(
+            "{:<8} {:>9} {:>11.1} {:>13.1} {:>13.1} {:>13.1} {:>17.1} {:>14.1}%",
+            label,
+            n,
+            mib_per_s(n, t_floor),
+            mib_per_s(n, t_read),
+            t_apply * 1e6,
+            mib_per_s(n, t_interpret),
+            mib_per_s(n, t_encode),
+            100.0 * t_floor / t_interpret,
+        );
+    }
+    println!("(read_soap, interpret, interpret+encode in MiB/s of reply XML; target interpret/floor >= 50%)");
+    let values = envelope_values();
+    let t_env = time_per_call(ROUNDS, round, || route.call.render(&values));
+    println!(
+        "envelope render: {:.0} ns per envelope ({} bytes)",
+        t_env * 1e9,
+        route.call.render(&values).len()
+    );
+    let mut loads: Vec<f64> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(load(catalogue));
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    loads.sort_by(f64::total_cmp);
+    println!(
+        "load_dir of {CATALOGUE} adapters: median {:.1} ms, min {:.1} ms, max {:.1} ms (7 runs; target < 200 ms)",
+        loads[loads.len() / 2] * 1e3,
+        loads[0] * 1e3,
+        loads[loads.len() - 1] * 1e3,
+    );
+}
+
+fn main() {
+    let (_dir, plan) = bench_plan();
+    let route = route(&plan);
+    let replies = Replies::new();
+    check(route, &replies);
+    let catalogue = catalogue_dir();
+    assert_eq!(load(catalogue.path()).adapters.len(), CATALOGUE);
+
+    let mut c = Criterion::default().configure_from_args();
+    bench_replies(&mut c, route, &replies);
+    bench_envelope(&mut c, route);
+    bench_load(&mut c, catalogue.path());
+    c.final_summary();
+
+    // `cargo test --benches` runs each benchmark once without `--bench`: skip the timing table.
+    if std::env::args().any(|a| a == "--bench") {
+        summary(route, &replies, catalogue.path());
+    }
+}

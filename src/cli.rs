@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::Diagnostic;
 use crate::plan;
-use crate::server::{self, AppState, Settings};
+use crate::fixture::mock::MockSet;
+use crate::fixture::record::Recorder;
+use crate::server::{self, AppState, Mode, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +42,33 @@ enum Command {
         /// Log format: one line per request, human-readable or JSON.
         #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "PONTE_LOG_FORMAT")]
         log_format: LogFormat,
+        /// Answer every route from its fixtures instead of calling backends (works offline).
+        #[arg(long, conflicts_with = "record")]
+        mock: bool,
+        /// Fixture directory used by --mock.
+        #[arg(long, default_value = "fixtures", env = "PONTE_FIXTURES")]
+        fixtures: PathBuf,
+        /// Call the backends and write a fixture per call into DIR (secrets redacted).
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
+        /// Also redact elements and fields with this name when recording (repeatable).
+        #[arg(long, value_name = "NAME", requires = "record")]
+        redact: Vec<String>,
+    },
+    /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
+    Test {
+        /// Fixture directory: <adapter>/<case>.yaml.
+        #[arg(long, default_value = "fixtures", env = "PONTE_FIXTURES")]
+        fixtures: PathBuf,
+        /// Directory of adapter files (*.yaml).
+        #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
+        adapters: PathBuf,
+        /// Run only cases whose name (adapter/case) or route (adapter.route) contains PATTERN.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Also write a JUnit XML report here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Validate every adapter; print each problem as file:line:col and exit 1 if any.
     Check {
@@ -47,8 +76,17 @@ enum Command {
         #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
         adapters: PathBuf,
     },
-    /// Print the JSON Schema of adapter files (what schemas/adapter.schema.json holds).
-    Schema,
+    /// Print the JSON Schema of adapter or fixture files (what schemas/*.schema.json hold).
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaKind::Adapter)]
+        kind: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    Adapter,
+    Fixture,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,26 +103,73 @@ pub fn main() -> ExitCode {
             listen,
             body_limit,
             log_format,
+            mock,
+            fixtures,
+            record,
+            redact,
         } => {
             init_logging(log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
+            let source = match (mock, record) {
+                (true, _) => Source::Mock(fixtures),
+                (false, Some(dir)) => Source::Record(dir, redact),
+                (false, None) => Source::Live,
             };
-            runtime.block_on(serve(&adapters, listen, Settings { body_limit }))
+            match runtime() {
+                Ok(rt) => rt.block_on(serve(&adapters, listen, body_limit, source)),
+                Err(code) => code,
+            }
         }
         Command::Check { adapters } => check(&adapters),
-        Command::Schema => {
-            print!("{}", crate::schema::adapter_schema());
+        Command::Test {
+            fixtures,
+            adapters,
+            filter,
+            junit,
+        } => match runtime() {
+            Ok(rt) => rt.block_on(test(&adapters, &fixtures, filter.as_deref(), junit.as_deref())),
+            Err(code) => code,
+        },
+        Command::Schema { kind } => {
+            match kind {
+                SchemaKind::Adapter => print!("{}", crate::schema::adapter_schema()),
+                SchemaKind::Fixture => print!("{}", crate::schema::fixture_schema()),
+            }
             ExitCode::SUCCESS
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the runtime: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+enum Source {
+    Live,
+    Mock(PathBuf),
+    Record(PathBuf, Vec<String>),
+}
+
+async fn test(adapters: &Path, fixtures: &Path, filter: Option<&str>, junit: Option<&Path>) -> ExitCode {
+    use std::io::IsTerminal;
+    let suite = match crate::fixture::suite::run(adapters, fixtures, filter, &crate::config::process_env).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the test servers on 127.0.0.1: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_diagnostics(&suite.diagnostics);
+    print!("{}", crate::fixture::suite::report(&suite, std::io::stdout().is_terminal()));
+    if let Some(path) = junit
+        && let Err(e) = std::fs::write(path, crate::fixture::junit::report(&suite.results, suite.elapsed))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    if suite.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn init_logging(format: LogFormat) {
@@ -105,16 +190,38 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-async fn serve(adapters: &Path, listen: SocketAddr, settings: Settings) -> ExitCode {
-    let loaded = plan::load_dir(adapters, &crate::config::process_env);
+async fn serve(adapters: &Path, listen: SocketAddr, body_limit: usize, source: Source) -> ExitCode {
+    let options = plan::LoadOptions {
+        // In mock mode no backend is called: their URLs and secrets need not be set.
+        missing_env_is_empty: matches!(source, Source::Mock(_)),
+        ..plan::LoadOptions::default()
+    };
+    let loaded = plan::load_dir_with(adapters, &crate::config::process_env, &options);
     print_diagnostics(&loaded.diagnostics);
     let Some(plan) = loaded.plan else {
         let n = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!(
-            "error: {n} problem(s) in the adapters; nothing served (run `ponte check` while you fix them)"
-        );
+        eprintln!("error: {n} problem(s) in the adapters; nothing served (run `ponte check` while you fix them)");
         return ExitCode::FAILURE;
     };
+    let mode = match source {
+        Source::Live => Mode::Live,
+        Source::Record(dir, redact) => {
+            tracing::info!("recording a fixture per call into {}", dir.display());
+            Mode::Record(Recorder::new(dir, redact))
+        }
+        Source::Mock(dir) => {
+            let (cases, diagnostics) = crate::fixture::load(&dir, &plan);
+            print_diagnostics(&diagnostics);
+            if diagnostics.iter().any(Diagnostic::is_error) {
+                eprintln!("error: the fixtures have problems; fix them or run `ponte test`");
+                return ExitCode::FAILURE;
+            }
+            let set = MockSet::new(&plan, &cases);
+            tracing::info!("mock mode: answering from {} fixture(s) in {}", set.len(), dir.display());
+            Mode::Mock(set)
+        }
+    };
+    let settings = Settings { body_limit, mode };
     for adapter in &plan.adapters {
         for route in &adapter.routes {
             tracing::info!(

@@ -19,13 +19,29 @@ pub struct Outcome {
     pub result: Result<Value, Problem>,
     /// Time spent waiting for the backend (all attempts).
     pub backend_time: Duration,
+    /// What went to the backend and what came back (cheap: shared buffers), for recording.
+    pub exchange: Exchange,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub action: String,
+    pub sent: Bytes,
+    /// Status, content type and body of the reply, when there was one.
+    pub reply: Option<(u16, Option<String>, Bytes)>,
 }
 
 static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 
-pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Value>]) -> Outcome {
-    let envelope = route.call.render(values);
-    let mut headers = Vec::with_capacity(2);
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Value>], request_id: &str) -> Outcome {
+    let envelope = Bytes::from(route.call.render(values));
+    let mut headers = Vec::with_capacity(3);
+    // The caller's request id travels on, so backend logs can be matched with ours.
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.push((REQUEST_ID.clone(), id));
+    }
     if let Ok(ct) = HeaderValue::from_str(&route.call.content_type) {
         headers.push((axum::http::header::CONTENT_TYPE, ct));
     }
@@ -34,15 +50,12 @@ pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Val
     {
         headers.push((SOAP_ACTION.clone(), action));
     }
-    let sent = adapter
-        .backend
-        .post(
-            Bytes::from(envelope),
-            &headers,
-            route.timeout,
-            route.method.is_idempotent(),
-        )
-        .await;
+    let mut record = Exchange {
+        action: route.call.action.clone(),
+        sent: envelope.clone(),
+        reply: None,
+    };
+    let sent = adapter.backend.post(envelope, &headers, route.timeout, route.method.is_idempotent()).await;
     let exchange = match sent {
         Ok(exchange) => exchange,
         Err(e) => {
@@ -50,17 +63,16 @@ pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Val
             return Outcome {
                 result: Err(send_problem(e, timeout)),
                 backend_time: timeout,
+                exchange: record,
             };
         }
     };
+    let result = interpret(route, exchange.status, exchange.content_type.as_deref(), &exchange.body);
+    record.reply = Some((exchange.status, exchange.content_type, exchange.body));
     Outcome {
-        result: interpret(
-            route,
-            exchange.status,
-            exchange.content_type.as_deref(),
-            &exchange.body,
-        ),
+        result,
         backend_time: exchange.elapsed,
+        exchange: record,
     }
 }
 

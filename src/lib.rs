@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
+pub mod fixture;
 pub mod mapping;
 pub mod plan;
 pub mod problem;

@@ -12,10 +12,11 @@ use super::yaml::{Yaml, YamlKind};
 pub fn expand(
     node: &mut Yaml,
     lookup: &dyn Fn(&str) -> Option<String>,
+    missing_is_empty: bool,
     errors: &mut Vec<Diagnostic>,
 ) {
     match &mut node.kind {
-        YamlKind::Scalar { text, .. } if text.contains("${") => match expand_str(text, lookup) {
+        YamlKind::Scalar { text, .. } if text.contains("${") => match expand_str(text, lookup, missing_is_empty) {
             Ok(expanded) => *text = expanded,
             Err(message) => {
                 errors.push(Diagnostic::error(node.span, message.0).with_help(message.1))
@@ -23,12 +24,12 @@ pub fn expand(
         },
         YamlKind::Seq(items) => {
             for item in items {
-                expand(item, lookup, errors);
+                expand(item, lookup, missing_is_empty, errors);
             }
         }
         YamlKind::Map(entries) => {
             for (_, value) in entries {
-                expand(value, lookup, errors);
+                expand(value, lookup, missing_is_empty, errors);
             }
         }
         _ => {}
@@ -38,9 +39,12 @@ pub fn expand(
 /// (message, help)
 type ExpandError = (String, String);
 
+/// Expands one value. With `missing_is_empty`, a variable that is neither set nor defaulted
+/// expands to nothing (offline runs: `ponte test`, `serve --mock`) instead of being an error.
 pub fn expand_str(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
+    missing_is_empty: bool,
 ) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -77,6 +81,7 @@ pub fn expand_str(
         match (lookup(name).filter(|v| !v.is_empty()), default) {
             (Some(value), _) => out.push_str(&value),
             (None, Some(default)) => out.push_str(default),
+            (None, None) if missing_is_empty => {}
             (None, None) => {
                 return Err((
                     format!("environment variable `{name}` is not set"),
@@ -101,17 +106,18 @@ mod tests {
     #[test]
     fn expands_set_variables_and_defaults() {
         assert_eq!(
-            expand_str("http://${HOST}/x", &env).unwrap(),
+            expand_str("http://${HOST}/x", &env, false).unwrap(),
             "http://example.test/x"
         );
-        assert_eq!(expand_str("${PORT:-8080}", &env).unwrap(), "8080");
-        assert_eq!(expand_str("$${HOST}", &env).unwrap(), "${HOST}");
-        assert_eq!(expand_str("cost: $5", &env).unwrap(), "cost: $5");
+        assert_eq!(expand_str("${PORT:-8080}", &env, false).unwrap(), "8080");
+        assert_eq!(expand_str("$${HOST}", &env, false).unwrap(), "${HOST}");
+        assert_eq!(expand_str("cost: $5", &env, false).unwrap(), "cost: $5");
     }
 
     #[test]
     fn names_the_missing_variable_without_a_value() {
-        let (msg, help) = expand_str("${API_TOKEN}", &env).unwrap_err();
+        let (msg, help) = expand_str("${API_TOKEN}", &env, false).unwrap_err();
+        assert_eq!(expand_str("a${API_TOKEN}b", &env, true).unwrap(), "ab");
         assert_eq!(msg, "environment variable `API_TOKEN` is not set");
         assert!(help.contains("${API_TOKEN:-"));
     }

@@ -53,10 +53,10 @@ pub fn adapter_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// Decodes one adapter file: the model of what decoded (see `decode`) and every problem.
-pub fn load_file(path: &Path, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+pub fn load_file(path: &Path, env: EnvLookup, missing_env_is_empty: bool) -> (Option<AdapterFile>, Vec<Diagnostic>) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let (model, diagnostics) = decode(&text, env);
+            let (model, diagnostics) = decode(&text, env, missing_env_is_empty);
             let diagnostics = diagnostics.into_iter().map(|d| d.in_file(path)).collect();
             (model, diagnostics)
         }
@@ -74,12 +74,12 @@ pub fn load_file(path: &Path, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagn
 /// Serde stops at the first hard error, so after each one the offending node is cut out of the
 /// tree and decoding runs again: every error of the file is found, and the model of what remains
 /// is returned too (even when there were errors) so that later checks can report theirs.
-pub fn decode(text: &str, env: EnvLookup) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+pub fn decode(text: &str, env: EnvLookup, missing_env_is_empty: bool) -> (Option<AdapterFile>, Vec<Diagnostic>) {
     let (mut root, mut errors) = match yaml::parse_all(text) {
         Ok(parsed) => parsed,
         Err(d) => return (None, vec![d]),
     };
-    env::expand(&mut root, env, &mut errors);
+    env::expand(&mut root, env, missing_env_is_empty, &mut errors);
     let notes = RefCell::new(Vec::new());
     let mut pruned_in: Vec<Span> = Vec::new();
     let mut model = None;
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn reports_errors_from_several_routes_at_once() {
         let text = "name: calc\nbackend:\n  soap: { url: http://x, namespace: urn:x }\nroutes:\n  a:\n    method: GETT\n    path: /a\n  b:\n    method: GET\n    pth: /b\n";
-        let (_, errors) = decode(text, &no_env);
+        let (_, errors) = decode(text, &no_env, false);
         let lines: Vec<String> = errors
             .iter()
             .map(|d| format!("{}:{} {}", d.span.start.line, d.span.start.col, d.message))

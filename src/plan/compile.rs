@@ -19,7 +19,7 @@ use super::{AdapterPlan, RoutePlan};
 
 type Compiled = (AdapterPlan, Vec<Diagnostic>);
 
-pub fn compile_adapter(model: &AdapterFile, file: &FsPath) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile_adapter(model: &AdapterFile, file: &FsPath, options: &super::LoadOptions) -> Result<Compiled, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let warnings = Vec::new();
     check_name(&model.name, &mut errors);
@@ -33,7 +33,10 @@ pub fn compile_adapter(model: &AdapterFile, file: &FsPath) -> Result<Compiled, V
         return Err(errors);
     };
     let settings = SoapSettings::compile(soap, &mut errors);
-    let url = check_url(&soap.url, &mut errors);
+    let url = match &options.redirect {
+        Some(base) => base.join(&model.name.value).ok(),
+        None => check_url(&soap.url, &mut errors),
+    };
     let mut headers = HeaderMap::new();
     for (name, value) in &backend.headers {
         match (

@@ -123,8 +123,24 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// How a directory is loaded.
+#[derive(Debug, Default, Clone)]
+pub struct LoadOptions {
+    /// Send every backend call here (`<redirect>/<adapter>`) instead of the adapter's URL: the
+    /// stand-in of `ponte test`. The adapters' own URLs are then not checked.
+    pub redirect: Option<reqwest::Url>,
+    /// Unset environment variables without a default expand to nothing instead of failing
+    /// (offline runs, where backends are never reached).
+    pub missing_env_is_empty: bool,
+}
+
 /// Loads, checks and compiles every adapter in `dir`.
 pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
+    load_dir_with(dir, env, &LoadOptions::default())
+}
+
+/// `load_dir` with options.
+pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &LoadOptions) -> Loaded {
     let files = match crate::config::adapter_files(dir) {
         Ok(files) => files,
         Err(d) => {
@@ -138,7 +154,7 @@ pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
     let mut adapters = Vec::new();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
-        let (model, diags) = crate::config::load_file(&file, env);
+        let (model, diags) = crate::config::load_file(&file, env, options.missing_env_is_empty);
         let decoded_cleanly = !diags.iter().any(Diagnostic::is_error);
         diagnostics.extend(diags);
         let Some(model) = model else { continue };
@@ -159,7 +175,7 @@ pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
         }
         names.insert(model.name.value.clone(), file.clone());
         // A file with decoding errors is still compiled, to report its other problems too.
-        match compile_adapter(&model, &file) {
+        match compile_adapter(&model, &file, options) {
             Ok((adapter, warnings)) => {
                 diagnostics.extend(warnings.into_iter().map(|d| d.in_file(&file)));
                 if decoded_cleanly {

@@ -15,7 +15,8 @@ use crate::mapping::input::{self, CallParts};
 use crate::plan::RouteMatch;
 use crate::problem::Problem;
 
-use super::{AppState, RequestId, problem_response};
+use super::{problem_response, AppState, Mode, RequestId};
+use crate::fixture::record::RecordedCall;
 
 /// What the access log line says about one call.
 #[derive(Default)]
@@ -36,7 +37,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     let uri_path = request.uri().path().to_string();
     let plan = state.plan.load_full();
     let mut access = Access::default();
-    let result = translate(&state, &plan, request, &mut access).await;
+    let result = translate(&state, &plan, request, &id.0, &mut access).await;
     let response = match result {
         Ok(value) => json_response(&value),
         Err(problem) => problem_response(problem, &id),
@@ -78,6 +79,7 @@ async fn translate<'p>(
     state: &AppState,
     plan: &'p crate::plan::Plan,
     request: Request,
+    request_id: &str,
     access: &mut Access<'p>,
 ) -> Result<Value, Problem> {
     let path = request.uri().path();
@@ -153,9 +155,36 @@ async fn translate<'p>(
     };
     let values = input::decode(&route.inputs, &call_parts)
         .map_err(|errors| Problem::bad_input(json!(errors)))?;
-    let outcome = engine::call(adapter, route, &values).await;
-    access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
-    outcome.result
+    match &state.settings.mode {
+        Mode::Mock(fixtures) => {
+            let (_, reply) = fixtures.reply(&adapter.name, &route.name, &values)?;
+            engine::interpret(route, reply.status, Some(reply.content_type()), &reply.body)
+        }
+        Mode::Live => {
+            let outcome = engine::call(adapter, route, &values, request_id).await;
+            access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
+            outcome.result
+        }
+        Mode::Record(recorder) => {
+            let outcome = engine::call(adapter, route, &values, request_id).await;
+            access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
+            let call = RecordedCall {
+                adapter: &adapter.name,
+                route,
+                method: parts.method.as_str(),
+                path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+                headers: &parts.headers,
+                body: body.as_ref(),
+                exchange: &outcome.exchange,
+            };
+            match recorder.record(&call) {
+                Ok(Some(path)) => tracing::info!("recorded {}", path.display()),
+                Ok(None) => tracing::warn!("not recorded: the backend gave no reply to replay"),
+                Err(e) => tracing::error!("recording failed: {e}"),
+            }
+            outcome.result
+        }
+    }
 }
 
 /// Reads the body within the limit; a non-empty body must be JSON.

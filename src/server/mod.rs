@@ -21,12 +21,26 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 pub struct Settings {
     pub body_limit: usize,
+    pub mode: Mode,
+}
+
+/// Where answers come from.
+#[derive(Default)]
+pub enum Mode {
+    /// Call the backends.
+    #[default]
+    Live,
+    /// Answer from the fixtures' recorded replies (`serve --mock`).
+    Mock(crate::fixture::mock::MockSet),
+    /// Call the backends and write a fixture per call (`serve --record`).
+    Record(crate::fixture::record::Recorder),
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             body_limit: DEFAULT_BODY_LIMIT,
+            mode: Mode::Live,
         }
     }
 }
