@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
 use serde_json::Value;
 
 use crate::backend::http::SendError;
 use crate::config::model::SoapVersion;
-use crate::plan::{AdapterPlan, RoutePlan};
+use crate::plan::{AdapterPlan, Call, RoutePlan};
 use crate::problem::Problem;
-use crate::soap::faults;
+use crate::faults;
 use crate::xml::reader::{self, Limits, SoapReply, XmlError};
 
 pub struct Outcome {
@@ -36,26 +37,37 @@ static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Value>], request_id: &str) -> Outcome {
-    let envelope = Bytes::from(route.call.render(values));
     let mut headers = Vec::with_capacity(3);
     // The caller's request id travels on, so backend logs can be matched with ours.
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.push((REQUEST_ID.clone(), id));
     }
-    if let Ok(ct) = HeaderValue::from_str(&route.call.content_type) {
-        headers.push((axum::http::header::CONTENT_TYPE, ct));
-    }
-    if route.call.version == SoapVersion::V11
-        && let Ok(action) = HeaderValue::from_str(&format!("\"{}\"", route.call.action))
-    {
-        headers.push((SOAP_ACTION.clone(), action));
-    }
+    let (body, action) = match &route.call {
+        Call::Soap(soap) => {
+            if let Ok(ct) = HeaderValue::from_str(&soap.content_type) {
+                headers.push((CONTENT_TYPE, ct));
+            }
+            if soap.version == SoapVersion::V11
+                && let Ok(action) = HeaderValue::from_str(&format!("\"{}\"", soap.action))
+            {
+                headers.push((SOAP_ACTION.clone(), action));
+            }
+            (Bytes::from(soap.render(values)), soap.action.clone())
+        }
+        Call::Graphql(graphql) => {
+            headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+            headers.push((ACCEPT, HeaderValue::from_static("application/graphql-response+json, application/json")));
+            (Bytes::from(graphql.render(values)), String::new())
+        }
+    };
     let mut record = Exchange {
-        action: route.call.action.clone(),
-        sent: envelope.clone(),
+        action,
+        sent: body.clone(),
         reply: None,
     };
-    let sent = adapter.backend.post(envelope, &headers, route.timeout, route.method.is_idempotent()).await;
+    // GraphQL mutations are not idempotent; queries over GET routes are.
+    let idempotent = route.method.is_idempotent();
+    let sent = adapter.backend.post(body, &headers, route.timeout, idempotent).await;
     let exchange = match sent {
         Ok(exchange) => exchange,
         Err(e) => {

@@ -27,12 +27,14 @@ pub struct AdapterFile {
     pub routes: IndexMap<Spanned<String>, Route>,
 }
 
-/// Where and how calls are sent. Exactly one of `soap` (and later `graphql`) is set.
+/// Where and how calls are sent. Exactly one of `soap` and `graphql` is set.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backend {
     #[serde(default)]
     pub soap: Option<SoapBackend>,
+    #[serde(default)]
+    pub graphql: Option<GraphqlBackend>,
     /// Time allowed for one backend call (per attempt), e.g. `5s`, `800ms`. Default 10s.
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
@@ -87,6 +89,17 @@ pub struct SoapBackend {
     pub headers: Option<RequestTree>,
 }
 
+/// A GraphQL API.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlBackend {
+    /// Endpoint URL; `${NAME:-default}` takes it from the environment.
+    pub url: Spanned<String>,
+    /// SDL file (relative to the adapter): when given, every query is validated against it.
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum SoapVersion {
     #[default]
@@ -135,6 +148,22 @@ pub struct Route {
     /// The SOAP operation called.
     #[serde(default)]
     pub operation: Option<Spanned<String>>,
+    /// GraphQL: the query or mutation document.
+    #[serde(default)]
+    pub query: Option<Spanned<String>>,
+    /// GraphQL: a `.graphql` file (relative to the adapter) holding the document.
+    #[serde(default)]
+    pub query_file: Option<Spanned<String>>,
+    /// GraphQL: which operation of the document to run, when it holds several.
+    #[serde(default)]
+    pub operation_name: Option<Spanned<String>>,
+    /// GraphQL: the variables sent, as a tree; `$input` leaves are inputs.
+    #[serde(default)]
+    pub variables: Option<Tree>,
+    /// GraphQL: `deny` (default) answers an error when `errors` come with partial `data`;
+    /// `allow` maps what arrived.
+    #[serde(default)]
+    pub partial: Option<Spanned<PartialPolicy>>,
     /// Overrides the backend's SOAPAction for this route.
     #[serde(default)]
     pub soap_action: Option<Spanned<String>>,
@@ -147,7 +176,7 @@ pub struct Route {
     /// Paths in the reply that are always arrays, even with one or no element.
     #[serde(default)]
     pub arrays: Vec<Spanned<String>>,
-    /// Fault rules, first match wins; an unmatched fault is a 502.
+    /// Fault rules (SOAP faults, GraphQL errors), first match wins; an unmatched fault is a 502.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
     /// Overrides the backend timeout for this route.
@@ -156,6 +185,14 @@ pub struct Route {
     /// A path in the reply: when it is missing or null, the route answers 404.
     #[serde(default)]
     pub not_found: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartialPolicy {
+    Allow,
+    #[default]
+    Deny,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
@@ -254,14 +291,17 @@ impl ValueType {
     }
 }
 
-/// Maps a SOAP fault to an HTTP status. All given conditions must hold.
+/// Maps a SOAP fault or a GraphQL error to an HTTP status. All given conditions must hold.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
-    /// Fault code without prefix: `Client`/`Server` (1.1) or `Sender`/`Receiver` (1.2); each
-    /// matches its counterpart in the other version.
+    /// SOAP: fault code without prefix: `Client`/`Server` (1.1) or `Sender`/`Receiver` (1.2);
+    /// each matches its counterpart in the other version. GraphQL: `extensions.code`.
     #[serde(default)]
     pub code: Option<Spanned<String>>,
+    /// GraphQL: the error's `path` starts with this (dotted: `contact.creditScore`).
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
     /// A subcode: the dotted tail in 1.1 (`Client.CepInvalido`) or a 1.2 `Subcode` value.
     #[serde(default)]
     pub subcode: Option<Spanned<String>>,

@@ -6,36 +6,47 @@ use std::path::Path as FsPath;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::backend::http::{DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, HttpBackend, RetryPolicy};
-use crate::config::model::{AdapterFile, HttpMethod, InputLocation, Route};
-use crate::config::{Spanned, Tree, TreeKind};
+use crate::config::Spanned;
+use crate::config::model::{AdapterFile, HttpMethod};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::mapping::input;
-use crate::mapping::response::Compiler as MappingCompiler;
-use crate::soap::{SoapSettings, faults};
-use crate::xml::reader::ArrayHints;
-use crate::xml::template::InputRef;
+use crate::graphql::GraphqlSettings;
+use crate::soap::SoapSettings;
 
-use super::{AdapterPlan, RoutePlan};
+use super::AdapterPlan;
 
 type Compiled = (AdapterPlan, Vec<Diagnostic>);
 
+/// The backend kind with its adapter-wide settings, compiled once.
+pub(super) enum Kind {
+    Soap(SoapSettings),
+    Graphql(GraphqlSettings),
+}
+
 pub fn compile_adapter(model: &AdapterFile, file: &FsPath, options: &super::LoadOptions) -> Result<Compiled, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let warnings = Vec::new();
+    let mut warnings = Vec::new();
     check_name(&model.name, &mut errors);
 
     let backend = &model.backend;
-    let Some(soap) = &backend.soap else {
-        errors.push(
-            Diagnostic::error(Span::at(1, 1), "the backend has no kind")
-                .with_help("add `backend: { soap: { url: ..., namespace: ... } }`"),
-        );
-        return Err(errors);
+    let (kind, url) = match (&backend.soap, &backend.graphql) {
+        (Some(soap), None) => (Kind::Soap(SoapSettings::compile(soap, &mut errors)), &soap.url),
+        (None, Some(graphql)) => (Kind::Graphql(GraphqlSettings::load(graphql, file, &mut errors, &mut warnings)), &graphql.url),
+        (Some(_), Some(_)) => {
+            errors.push(Diagnostic::error(Span::at(1, 1), "the backend has both `soap` and `graphql`").with_help("an adapter talks to one backend; split it in two files"));
+            return Err(errors);
+        }
+        (None, None) => {
+            errors.push(
+                Diagnostic::error(Span::at(1, 1), "the backend has no kind")
+                    .with_help("add `backend: { soap: { url: ..., namespace: ... } }` or `backend: { graphql: { url: ... } }`"),
+            );
+            return Err(errors);
+        }
     };
-    let settings = SoapSettings::compile(soap, &mut errors);
+    let url_span = url.span;
     let url = match &options.redirect {
         Some(base) => base.join(&model.name.value).ok(),
-        None => check_url(&soap.url, &mut errors),
+        None => check_url(url, &mut errors),
     };
     let mut headers = HeaderMap::new();
     for (name, value) in &backend.headers {
@@ -112,7 +123,7 @@ pub fn compile_adapter(model: &AdapterFile, file: &FsPath, options: &super::Load
                 shapes.insert(key, (name.value.clone(), route.path.span));
             }
         }
-        let compiled = compile_route(name, route, &settings, &mut errors);
+        let compiled = super::route::compile_route(name, route, &kind, file, &mut errors);
         if let (Some(plan), true) = (compiled, errors.len() == before) {
             let router = routers.entry(plan.method).or_default();
             if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
@@ -125,8 +136,8 @@ pub fn compile_adapter(model: &AdapterFile, file: &FsPath, options: &super::Load
         }
     }
     let backend = match url {
-        Some(url) => HttpBackend::new(url, timeout, retry, max_reply, headers).map_err(|e| {
-            errors.push(Diagnostic::error(soap.url.span, e));
+        Some(u) => HttpBackend::new(u, timeout, retry, max_reply, headers).map_err(|e| {
+            errors.push(Diagnostic::error(url_span, e));
         }),
         None => Err(()),
     };
@@ -229,186 +240,3 @@ fn check_route_path(path: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Opt
     Some(shape)
 }
 
-fn path_params(path: &str) -> Vec<&str> {
-    path.split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .collect()
-}
-
-fn compile_route(
-    name: &Spanned<String>,
-    route: &Route,
-    soap: &SoapSettings,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<RoutePlan> {
-    let mut inputs = Vec::new();
-    for (input_name, spec) in &route.input {
-        inputs.push(input::compile(input_name, spec, errors));
-    }
-    // Path parameters and `in: path` inputs must agree.
-    let params = path_params(&route.path.value);
-    for param in &params {
-        let declared = route.input.iter().find(|(n, i)| {
-            i.location.value == InputLocation::Path
-                && i.name.as_ref().map_or(&n.value, |x| &x.value) == param
-        });
-        if declared.is_none() {
-            errors.push(
-                Diagnostic::error(
-                    route.path.span,
-                    format!("path parameter `{{{param}}}` is not declared as an input"),
-                )
-                .with_help(format!(
-                    "add `input: {{ {param}: {{ in: path, type: string }} }}`"
-                )),
-            );
-        }
-    }
-    for (input_name, spec) in &route.input {
-        let external = spec.name.as_ref().map_or(&input_name.value, |x| &x.value);
-        if spec.location.value == InputLocation::Path && !params.contains(&external.as_str()) {
-            errors.push(
-                Diagnostic::error(
-                    input_name.span,
-                    format!(
-                        "input `{}` is `in: path` but the path has no `{{{external}}}`",
-                        input_name.value
-                    ),
-                )
-                .with_help(format!("add `{{{external}}}` to the path, or change `in:`")),
-            );
-        }
-    }
-
-    let Some(operation) = &route.operation else {
-        errors.push(
-            Diagnostic::error(
-                name.span,
-                format!("route `{}` names no SOAP `operation`", name.value),
-            )
-            .with_help("add `operation: <OperationName>` from the WSDL"),
-        );
-        return None;
-    };
-    if let Some(action) = &route.soap_action
-        && action.value.contains(['"', '\r', '\n'])
-    {
-        errors.push(Diagnostic::error(
-            action.span,
-            "soap_action cannot contain quotes or line breaks",
-        ));
-    }
-    let refs: Vec<InputRef> = inputs
-        .iter()
-        .map(|i| InputRef {
-            name: &i.name,
-            ty: i.ty,
-            always_present: i.required || i.default.is_some(),
-        })
-        .collect();
-    let mut used = vec![false; refs.len()];
-    // Without `request`, the body is the operation's empty wrapper element.
-    let default_body;
-    let body = match &route.request {
-        Some(r) => Some(&r.0),
-        None => {
-            default_body = Tree {
-                span: operation.span,
-                kind: TreeKind::Map(vec![(
-                    operation.clone(),
-                    Tree {
-                        span: operation.span,
-                        kind: TreeKind::Null,
-                    },
-                )]),
-            };
-            Some(&default_body)
-        }
-    };
-    let call = soap.compile_call(
-        &operation.value,
-        route.soap_action.as_ref(),
-        body,
-        &refs,
-        &mut used,
-        errors,
-    );
-    for ((input_name, _), used) in route.input.iter().zip(&used) {
-        if !used {
-            let help = match route
-                .request
-                .as_ref()
-                .and_then(|r| first_literal_like(&r.0, &input_name.value))
-            {
-                Some(span) => format!(
-                    "`{0}` at line {1} is literal text; write `${0}` to use the input",
-                    input_name.value, span.start.line
-                ),
-                None => format!(
-                    "use it in `request` as `${}`, or remove it",
-                    input_name.value
-                ),
-            };
-            errors.push(
-                Diagnostic::error(
-                    input_name.span,
-                    format!("input `{}` is declared but not used", input_name.value),
-                )
-                .with_help(help),
-            );
-        }
-    }
-
-    let mut mapping = MappingCompiler {
-        errors,
-        paths: Vec::new(),
-    };
-    let response = match &route.response {
-        Some(r) => mapping.response(&r.0),
-        None => {
-            mapping.errors.push(
-                Diagnostic::error(name.span, format!("route `{}` has no `response` mapping", name.value))
-                    .with_help("map the reply to output fields, e.g. response: { result: OpResponse.OpResult }"),
-            );
-            None
-        }
-    };
-    for array in &route.arrays {
-        if let Some(mut p) = mapping.path(&array.value, array.span) {
-            p.steps.push(crate::mapping::path::Step::Each);
-            mapping.paths.push(p);
-        }
-    }
-    let not_found = route
-        .not_found
-        .as_ref()
-        .and_then(|nf| mapping.path(&nf.value, nf.span));
-    let hints = ArrayHints::from_paths(&mapping.paths);
-    let faults = faults::compile(&route.faults, errors);
-
-    Some(RoutePlan {
-        name: name.value.clone(),
-        method: route.method.value,
-        path: route.path.value.clone(),
-        description: route.description.clone(),
-        inputs,
-        call,
-        hints,
-        response: response?,
-        faults,
-        timeout: route.timeout.as_ref().map(|t| t.value.0),
-        not_found,
-    })
-}
-
-/// Finds a leaf whose text is the input's name without `$` (a common slip).
-fn first_literal_like(tree: &Tree, name: &str) -> Option<Span> {
-    match &tree.kind {
-        TreeKind::Str(s) if s == name => Some(tree.span),
-        TreeKind::Seq(items) => items.iter().find_map(|i| first_literal_like(i, name)),
-        TreeKind::Map(entries) => entries
-            .iter()
-            .find_map(|(_, v)| first_literal_like(v, name)),
-        _ => None,
-    }
-}

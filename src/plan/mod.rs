@@ -4,6 +4,7 @@
 //! or compiled again per request; a reload builds a whole new plan.
 
 mod compile;
+mod route;
 
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
@@ -17,7 +18,7 @@ use crate::mapping::input::InputSpec;
 use crate::mapping::path::Path;
 use crate::mapping::response::Mapping;
 use crate::soap::SoapCall;
-use crate::soap::faults::CompiledRule;
+use crate::faults::CompiledRule;
 use crate::xml::reader::ArrayHints;
 
 pub use compile::compile_adapter;
@@ -43,12 +44,28 @@ pub struct RoutePlan {
     pub path: String,
     pub description: Option<String>,
     pub inputs: Vec<InputSpec>,
-    pub call: SoapCall,
+    pub call: Call,
     pub hints: ArrayHints,
     pub response: Mapping,
     pub faults: Vec<CompiledRule>,
     pub timeout: Option<Duration>,
     pub not_found: Option<Path>,
+}
+
+/// What a route sends to its backend.
+pub enum Call {
+    Soap(SoapCall),
+    Graphql(crate::graphql::GraphqlCall),
+}
+
+impl Call {
+    /// The request body for these input values.
+    pub fn render(&self, values: &[Option<serde_json::Value>]) -> String {
+        match self {
+            Call::Soap(soap) => soap.render(values),
+            Call::Graphql(graphql) => String::from_utf8(graphql.render(values)).unwrap_or_default(),
+        }
+    }
 }
 
 pub enum RouteMatch<'a> {

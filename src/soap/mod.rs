@@ -1,6 +1,6 @@
 //! SOAP 1.1 / 1.2: envelopes, actions and fault rules, compiled from the adapter.
 
-pub mod faults;
+
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -87,7 +87,7 @@ impl SoapSettings {
             (Some(a), _) => a.value.as_str(),
             (None, Some(t)) => t.as_str(),
             (None, None) => {
-                let sep = if self.namespace.ends_with('/') || self.namespace.starts_with("urn:") {
+                let sep = if self.namespace.ends_with('/') {
                     ""
                 } else {
                     "/"

@@ -13,6 +13,7 @@ use quick_xml::name::ResolveResult;
 use serde_json::{Map, Value};
 
 use crate::config::model::ValueType;
+use crate::faults::Fault;
 use crate::mapping::coerce;
 use crate::mapping::path::{Path, Step};
 
@@ -136,28 +137,6 @@ impl fmt::Display for XmlError {
 pub enum SoapReply {
     Body(Value),
     Fault(Fault),
-}
-
-#[derive(Debug, PartialEq, Clone)]
-pub struct Fault {
-    /// `Client`, `Server`, `Sender`, `Receiver`, … without namespace prefix.
-    pub code: String,
-    /// Dotted 1.1 tails and 1.2 `Subcode` values, outermost first.
-    pub subcodes: Vec<String>,
-    pub message: String,
-    pub detail: Option<Value>,
-}
-
-impl Fault {
-    /// `Client.CepInvalido`
-    pub fn full_code(&self) -> String {
-        let mut s = self.code.clone();
-        for sub in &self.subcodes {
-            s.push('.');
-            s.push_str(sub);
-        }
-        s
-    }
 }
 
 /// Reads a SOAP 1.1 or 1.2 reply.
@@ -511,6 +490,7 @@ fn parse_fault(f: &Value) -> Fault {
                 .unwrap_or_default()
                 .to_string(),
             detail: f.get("detail").cloned(),
+            path: None,
         };
     }
     // SOAP 1.2: Code/Value, Code/Subcode/Value (nested), Reason/Text, Detail.
@@ -537,5 +517,6 @@ fn parse_fault(f: &Value) -> Fault {
             .unwrap_or_default()
             .to_string(),
         detail: f.get("Detail").cloned(),
+        path: None,
     }
 }

@@ -1,6 +1,7 @@
 use serde_json::json;
 
-use super::reader::{ArrayHints, Fault, Limits, SoapReply, XmlError, read_soap};
+use super::reader::{ArrayHints, Limits, SoapReply, XmlError, read_soap};
+use crate::faults::Fault;
 use crate::mapping::path::Path;
 
 fn body(xml: &str) -> serde_json::Value {
@@ -66,6 +67,7 @@ fn soap11_fault_with_dotted_code() {
             subcodes: vec!["CepInvalido".into()],
             message: "bad".into(),
             detail: Some(json!({"campo": "cep"})),
+            path: None,
         })
     );
 }

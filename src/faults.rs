@@ -1,15 +1,41 @@
-//! Fault rules: which SOAP faults are the caller's business (a 4xx with a code) and which are not.
+//! Backend faults (SOAP faults, GraphQL errors) and the rules that say which are the caller's
+//! business (a 4xx with a code) and which are not (502).
 
 use regex::Regex;
 
 use crate::config::model::FaultRule;
 use crate::diagnostic::Diagnostic;
-use crate::xml::reader::Fault;
+use serde_json::Value;
+
+#[derive(Debug, PartialEq, Clone)]
+pub struct Fault {
+    /// `Client`, `Server`, `Sender`, `Receiver`, … without namespace prefix.
+    pub code: String,
+    /// Dotted 1.1 tails and 1.2 `Subcode` values, outermost first.
+    pub subcodes: Vec<String>,
+    pub message: String,
+    pub detail: Option<Value>,
+    /// GraphQL: where in the result the error is (`contact.creditScore`).
+    pub path: Option<String>,
+}
+
+impl Fault {
+    /// `Client.CepInvalido`
+    pub fn full_code(&self) -> String {
+        let mut s = self.code.clone();
+        for sub in &self.subcodes {
+            s.push('.');
+            s.push_str(sub);
+        }
+        s
+    }
+}
 
 #[derive(Debug)]
 pub struct CompiledRule {
     code: Option<String>,
     subcode: Option<String>,
+    path: Option<String>,
     message: Option<Regex>,
     pub status: u16,
     error: Option<String>,
@@ -70,6 +96,7 @@ pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<Compile
         out.push(CompiledRule {
             code: rule.code.as_ref().map(|c| c.value.clone()),
             subcode: rule.subcode.as_ref().map(|c| c.value.clone()),
+            path: rule.path.as_ref().map(|c| c.value.clone()),
             message,
             status,
             error: rule.error.clone(),
@@ -86,6 +113,11 @@ impl CompiledRule {
                 .subcode
                 .as_ref()
                 .is_none_or(|s| fault.subcodes.iter().any(|f| f == s))
+            && self.path.as_ref().is_none_or(|p| {
+                fault.path.as_deref().is_some_and(|f| {
+                    f == p || f.starts_with(&format!("{p}.")) || f.starts_with(&format!("{p}["))
+                })
+            })
             && self
                 .message
                 .as_ref()
@@ -130,6 +162,7 @@ mod tests {
             subcodes: subs.iter().map(|s| s.to_string()).collect(),
             message: message.into(),
             detail: None,
+            path: None,
         }
     }
 
@@ -142,6 +175,7 @@ mod tests {
         CompiledRule {
             code: code.map(Into::into),
             subcode: subcode.map(Into::into),
+            path: None,
             message: message.map(|m| Regex::new(m).unwrap()),
             status,
             error: None,

@@ -1,0 +1,1 @@
+//! `ponte import graphql`: an adapter skeleton from a schema.

@@ -1,0 +1,110 @@
+//! GraphQL replies: `errors` decide, whatever the HTTP status; partial data is an error unless the
+//! route allows it; a null at `not_found` is a 404.
+
+use serde_json::Value;
+
+use crate::config::model::PartialPolicy;
+use crate::faults::{self, Fault};
+use crate::plan::RoutePlan;
+use crate::problem::Problem;
+
+use super::GraphqlCall;
+
+pub fn interpret(route: &RoutePlan, call: &GraphqlCall, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Value, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::bad_reply(format!("the reply body is empty (HTTP {status})")));
+    }
+    let reply: Value = serde_json::from_slice(body).map_err(|_| {
+        let html = content_type.is_some_and(|c| c.starts_with("text/html")) || body.trim_ascii_start().starts_with(b"<");
+        let what = if html { "an HTML page" } else { "not JSON" };
+        Problem::bad_reply(format!("the reply is {what}, not a GraphQL response (HTTP {status})"))
+    })?;
+    let Value::Object(mut reply) = reply else {
+        return Err(Problem::bad_reply(format!("the reply is JSON but not a GraphQL response object (HTTP {status})")));
+    };
+    let data = reply.remove("data").unwrap_or(Value::Null);
+    let errors = match reply.remove("errors") {
+        Some(Value::Array(errors)) => errors,
+        _ => Vec::new(),
+    };
+    let partial_ok = call.partial == PartialPolicy::Allow && data.is_object();
+    if !errors.is_empty() && !partial_ok {
+        return Err(error_problem(route, &errors, status, !data.is_null()));
+    }
+    if !(200..300).contains(&status) {
+        return Err(Problem::bad_reply(format!("the backend answered HTTP {status} without GraphQL errors")));
+    }
+    if data.is_null() {
+        return Err(Problem::bad_reply("the reply has no `data`"));
+    }
+    if let Some(path) = &route.not_found {
+        let missing = match path.eval(&data) {
+            None => true,
+            Some(crate::mapping::path::Selected::One(v)) => v.is_null(),
+            Some(crate::mapping::path::Selected::Many(items)) => items.is_empty(),
+        };
+        if missing {
+            return Err(Problem::not_found(format!("the backend has no result for this request ({path} is null)")));
+        }
+    }
+    route
+        .response
+        .apply(&data)
+        .map_err(|e| Problem::bad_reply(format!("the backend reply does not fit the mapping: field `{}`: {}", e.field, e.message)))
+}
+
+/// A GraphQL error as a fault: `extensions.code`, message, path (`contacts[0].name`).
+fn as_fault(error: &Value) -> Fault {
+    let code = error.pointer("/extensions/code").and_then(Value::as_str).unwrap_or_default().to_string();
+    let path = error.get("path").and_then(Value::as_array).map(|segments| {
+        let mut p = String::new();
+        for s in segments {
+            match s {
+                Value::Number(n) => p.push_str(&format!("[{n}]")),
+                Value::String(name) => {
+                    if !p.is_empty() {
+                        p.push('.');
+                    }
+                    p.push_str(name);
+                }
+                _ => {}
+            }
+        }
+        p
+    });
+    Fault {
+        code,
+        subcodes: Vec::new(),
+        message: error.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+        detail: error.get("extensions").cloned(),
+        path,
+    }
+}
+
+fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool) -> Problem {
+    let faults: Vec<Fault> = errors.iter().map(as_fault).collect();
+    for fault in &faults {
+        if let Some(a) = faults::answer(&route.faults, fault) {
+            return Problem::new(a.status, a.code, a.detail);
+        }
+    }
+    let first = &faults[0];
+    if matches!(first.code.as_str(), "UNAUTHENTICATED" | "FORBIDDEN") {
+        return Problem::new(502, "backend_auth_failed", "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
+            .with("graphql_code", Value::String(first.code.clone()));
+    }
+    let codes: Vec<&str> = faults.iter().map(|f| f.code.as_str()).filter(|c| !c.is_empty()).collect();
+    let what = if partial { "partial data with" } else { "" };
+    let detail = match codes.first() {
+        Some(code) => format!("the backend answered {what} {} GraphQL error(s), first code `{code}` (HTTP {status}); no fault rule maps it", faults.len()),
+        None => format!("the backend answered {what} {} GraphQL error(s) without a code (HTTP {status}); no fault rule maps it", faults.len()),
+    };
+    let mut p = Problem::new(502, "backend_error", detail.replace("  ", " "));
+    if let Some(code) = codes.first() {
+        p = p.with("graphql_code", Value::String(code.to_string()));
+    }
+    if let Some(path) = &first.path {
+        p = p.with("graphql_path", Value::String(path.clone()));
+    }
+    p
+}

@@ -1,0 +1,325 @@
+//! `ponte test`, `serve --mock` and `serve --record` as QA and flow builders use them.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use common::{repo_path, soap11, Ponte, Reply, StandIn};
+use ponte::fixture::suite::{self, Suite};
+use serde_json::json;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+async fn run(adapters: &Path, fixtures: &Path, filter: Option<&str>) -> Suite {
+    suite::run(adapters, fixtures, filter, &env).await.expect("test servers start")
+}
+
+fn failures(suite: &Suite) -> Vec<String> {
+    suite.results.iter().filter_map(|r| r.failure.as_ref()).flatten().cloned().collect()
+}
+
+/// A scratch copy of the shipped adapters and fixtures that a test may change.
+fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        for entry in walk(from) {
+            let target = to.join(entry.strip_prefix(from).unwrap());
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(&entry, &target).unwrap();
+        }
+    };
+    let adapters = dir.path().join("adapters");
+    let fixtures = dir.path().join("fixtures");
+    copy(&repo_path("adapters"), &adapters);
+    copy(&repo_path("fixtures"), &fixtures);
+    (dir, adapters, fixtures)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[tokio::test]
+async fn shipped_fixtures_pass_and_cover_every_route_both_ways() {
+    let suite = run(&repo_path("adapters"), &repo_path("fixtures"), None).await;
+    let problems: Vec<String> = suite.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(suite.passed(), "{}", suite::report(&suite, false));
+
+    // Every route has a success case and a failure case.
+    let loaded = ponte::plan::load_dir(&repo_path("adapters"), &env);
+    let plan = loaded.plan.expect("adapters load");
+    let (cases, _) = ponte::fixture::load(&repo_path("fixtures"), &plan);
+    let mut success = HashSet::new();
+    let mut failure = HashSet::new();
+    for case in &cases {
+        let key = format!("{}.{}", case.adapter, case.route);
+        if (200..300).contains(&case.response.status) { success.insert(key) } else { failure.insert(key) };
+    }
+    for adapter in &plan.adapters {
+        for route in &adapter.routes {
+            let key = format!("{}.{}", adapter.name, route.name);
+            assert!(success.contains(&key), "no success fixture for {key}");
+            assert!(failure.contains(&key), "no failure fixture for {key}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_changed_soap_request_fails_with_the_path_of_the_difference() {
+    let (_dir, adapters, fixtures) = scratch();
+    edit(&adapters.join("calculator.yaml"), "Add: { intA: $a, intB: $b }", "Add: { intA: $b, intB: $a }");
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(suite.results.len(), 1, "{:?}", suite.diagnostics);
+    assert_eq!(failures(&suite), vec![r#"backend request: Envelope/Body/Add/intA: expected "2", got "3""#.to_string()]);
+}
+
+#[tokio::test]
+async fn a_changed_soap_reply_mapping_fails_on_the_response() {
+    let (_dir, adapters, fixtures) = scratch();
+    edit(&adapters.join("calculator.yaml"), "result: { from: AddResponse.AddResult, type: integer }", "result: { from: AddResponse.AddResult }");
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(failures(&suite), vec![r#"response: body.result: expected 5, got "5""#.to_string()]);
+}
+
+#[tokio::test]
+async fn a_changed_fixture_fails_both_ways() {
+    let (_dir, adapters, fixtures) = scratch();
+    let case = fixtures.join("calculator/add-small.yaml");
+    edit(&case, "body: { result: 5 }", "body: { result: 6 }");
+    edit(&case, "soap_action: http://tempuri.org/Add", "soap_action: http://tempuri.org/Plus");
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(
+        failures(&suite),
+        vec![
+            r#"backend request: SOAP action: expected "http://tempuri.org/Plus", got "http://tempuri.org/Add""#.to_string(),
+            "response: body.result: expected 6, got 5".to_string(),
+        ]
+    );
+}
+
+fn lab_fixtures() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("lab");
+    std::fs::create_dir_all(&lab).unwrap();
+    for f in walk(&repo_path("tests/fixture-cases/lab")) {
+        std::fs::copy(&f, lab.join(f.file_name().unwrap())).unwrap();
+    }
+    (dir, lab)
+}
+
+#[tokio::test]
+async fn json_bodies_envelopes_and_headers_are_checked_both_ways() {
+    let (dir, lab) = lab_fixtures();
+    let adapters = repo_path("tests/adapters");
+    let suite = run(&adapters, dir.path(), Some("echo")).await;
+    assert!(suite.passed(), "{}", suite::report(&suite, false));
+
+    // The caller sends another name: the envelope differs, structurally and as a tree.
+    edit(&lab.join("echo-json.yaml"), "body: { name: Ada, customer: { age: 36 } }", "body: { name: Bob, customer: { age: 36 } }");
+    let suite = run(&adapters, dir.path(), Some("echo")).await;
+    assert_eq!(
+        failures(&suite),
+        vec![
+            r#"backend request: Envelope/Body/Echo/name: expected "Ada", got "Bob""#.to_string(),
+            r#"backend request: Envelope/Body/Echo/name: expected "Ada", got "Bob""#.to_string(),
+        ]
+    );
+
+    // A JSON response that differs names the field.
+    edit(&lab.join("echo-json.yaml"), "name: Bob", "name: Ada");
+    edit(&lab.join("echo-json.yaml"), "count: 1, flag: true", "count: 2, flag: true");
+    let suite = run(&adapters, dir.path(), Some("echo")).await;
+    assert_eq!(failures(&suite), vec!["response: body.count: expected 2, got 1".to_string()]);
+}
+
+#[tokio::test]
+async fn a_hanging_case_fails_at_its_timeout() {
+    let (dir, lab) = lab_fixtures();
+    edit(&lab.join("items-timeout.yaml"), "route: lab.items", "route: lab.items\ntimeout: 300ms");
+    let started = std::time::Instant::now();
+    let suite = run(&repo_path("tests/adapters"), dir.path(), Some("items-timeout")).await;
+    assert_eq!(failures(&suite), vec!["timed out after 300 ms".to_string()]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn malformed_fixtures_are_reported_at_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let calc = dir.path().join("calculator");
+    std::fs::create_dir_all(&calc).unwrap();
+    std::fs::write(calc.join("typo.yaml"), "route: calculator.ad\nrequest: { path: /calculator/add }\nresponse: { status: 200 }\n").unwrap();
+    std::fs::write(calc.join("keys.yaml"), "route: calculator.add\nrequest: { path: /calculator/add }\nrespons: { status: 200 }\n").unwrap();
+    std::fs::write(
+        calc.join("files.yaml"),
+        "route: calculator.add\nrequest: { path: /calculator/add }\nbackend:\n  reply: { file: missing.xml }\nresponse: { status: 200 }\n",
+    )
+    .unwrap();
+    std::fs::write(calc.join("bad.reply.xml"), "<a><b></a>").unwrap();
+    std::fs::write(
+        calc.join("xml.yaml"),
+        "route: calculator.add\nrequest: { path: /calculator/add }\nbackend:\n  reply: { file: bad.reply.xml }\nresponse: { status: 200 }\n",
+    )
+    .unwrap();
+    let suite = run(&repo_path("adapters"), dir.path(), None).await;
+    let lines: Vec<String> = suite
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/calculator/files.yaml:4:18: cannot read `missing.xml`: No such file or directory (os error 2) (the file is looked up beside the case file)",
+            "DIR/calculator/keys.yaml:1:1: missing required key `response` (add `response:`)",
+            "DIR/calculator/keys.yaml:3:1: unknown key `respons` (did you mean `response`?)",
+            "DIR/calculator/typo.yaml:1:8: adapter `calculator` has no route `ad` (did you mean `calculator.add`?)",
+            "DIR/calculator/xml.yaml:4:18: `bad.reply.xml` is not valid XML: not well-formed XML at byte 6: ill-formed document: expected `</b>`, but `</a>` was found",
+        ]
+    );
+    assert!(!suite.passed());
+}
+
+#[tokio::test]
+async fn junit_report_is_valid_xml() {
+    let (_dir, adapters, fixtures) = scratch();
+    edit(&fixtures.join("calculator/add-small.yaml"), "body: { result: 5 }", "body: { result: 6 }");
+    let out = tempfile::tempdir().unwrap();
+    let junit = out.path().join("junit.xml");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["test", "--filter", "calculator/add"])
+        .arg("--adapters")
+        .arg(&adapters)
+        .arg("--fixtures")
+        .arg(&fixtures)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(stdout.lines().last().unwrap().ends_with("passed, 1 failed"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let root = ponte::xml::compare::parse(&xml).expect("JUnit XML is well-formed");
+    assert_eq!(root.local, "testsuites");
+    let suite = &root.children[0];
+    let failed: Vec<_> = suite.children.iter().filter(|c| !c.children.is_empty()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].children[0].local, "failure");
+    assert!(failed[0].children[0].text.contains("expected 6, got 5"));
+}
+
+async fn mock_server(adapters: &Path, fixtures: &Path) -> Ponte {
+    let options = ponte::plan::LoadOptions { missing_env_is_empty: true, ..Default::default() };
+    let plan = ponte::plan::load_dir_with(adapters, &|_: &str| None, &options).plan.expect("adapters load");
+    let (cases, diagnostics) = ponte::fixture::load(fixtures, &plan);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let set = ponte::fixture::mock::MockSet::new(&plan, &cases);
+    let settings = ponte::server::Settings { mode: ponte::server::Mode::Mock(set), ..Default::default() };
+    Ponte::serve(plan, settings).await
+}
+
+#[tokio::test]
+async fn mock_mode_answers_every_shipped_fixture_offline() {
+    let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
+    let plan = ponte::plan::load_dir(&repo_path("adapters"), &env).plan.unwrap();
+    let (cases, _) = ponte::fixture::load(&repo_path("fixtures"), &plan);
+    let mut answered: HashMap<String, u16> = HashMap::new();
+    for case in cases.iter().filter(|c| c.backend.as_ref().is_some_and(|b| b.reply.delay.is_zero())) {
+        let method = reqwest::Method::from_bytes(case.request.method.as_bytes()).unwrap();
+        let mut request = ponte.client.request(method, ponte.url(&case.request.path));
+        for (k, v) in &case.request.headers {
+            request = request.header(k, v);
+        }
+        if let Some(body) = &case.request.body {
+            request = request.json(body);
+        }
+        let answer = ponte.send(request).await;
+        assert_eq!(answer.status, case.response.status, "{}: {}", case.name, answer.text);
+        answered.insert(format!("{}.{}", case.adapter, case.route), answer.status);
+    }
+    for adapter in &plan.adapters {
+        for route in &adapter.routes {
+            let key = format!("{}.{}", adapter.name, route.name);
+            assert!(answered.contains_key(&key), "mock mode did not answer {key}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn mock_mode_lists_what_the_fixtures_cover_when_nothing_matches() {
+    let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
+    let answer = ponte.get("/calculator/add?a=1000&b=2000").await;
+    answer.assert_problem(404, "not_found");
+    assert!(answer.json["covered"].as_array().unwrap().contains(&json!("GET /calculator/add?a=2&b=3")), "{}", answer.text);
+    let best = ponte.get("/calculator/add?a=2&b=30").await;
+    assert_eq!((best.status, best.json.clone()), (200, json!({"result": 5})), "the closest case answers");
+}
+
+#[tokio::test]
+async fn recorded_fixtures_replay_green_with_secrets_redacted() {
+    let adapter = r#"
+name: vault
+backend:
+  soap:
+    url: "${URL}"
+    namespace: "urn:vault"
+    headers: { Auth: { User: svc, Password: "${VAULT_PASSWORD}" } }
+routes:
+  open:
+    method: POST
+    path: /open
+    input:
+      box: { in: body }
+      pin: { in: body, name: access_token }
+    operation: Open
+    request: { Open: { box: $box, token: $pin } }
+    response:
+      content: OpenResponse.Content
+      session: OpenResponse.SessionToken
+"#;
+    let adapters = tempfile::tempdir().unwrap();
+    std::fs::write(adapters.path().join("vault.yaml"), adapter).unwrap();
+    let backend = StandIn::always(Reply::xml(
+        200,
+        soap11("<OpenResponse xmlns=\"urn:vault\"><Content>gold</Content><SessionToken>s-123-secret</SessionToken></OpenResponse>"),
+    ))
+    .await;
+    let recordings = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([("URL".to_string(), backend.url.clone()), ("VAULT_PASSWORD".to_string(), "hunter2".to_string())]);
+    let lookup = move |n: &str| vars.get(n).cloned();
+    let plan = ponte::plan::load_dir(adapters.path(), &lookup).plan.unwrap();
+    let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
+    let settings = ponte::server::Settings { mode: ponte::server::Mode::Record(recorder), ..Default::default() };
+    let ponte = Ponte::serve(plan, settings).await;
+    let answer = ponte.send(ponte.client.post(ponte.url("/vault/open")).json(&json!({"box": "b1", "access_token": "t-999"}))).await;
+    assert_eq!(answer.json, json!({"content": "gold", "session": "s-123-secret"}), "{}", answer.text);
+    assert!(backend.last().body.contains("hunter2"), "the live call carries the real secret");
+
+    let written: Vec<PathBuf> = walk(recordings.path());
+    assert_eq!(written.len(), 2, "{written:?}");
+    for file in &written {
+        let text = std::fs::read_to_string(file).unwrap();
+        for secret in ["hunter2", "s-123-secret", "t-999"] {
+            assert!(!text.contains(secret), "{secret} leaked into {}:\n{text}", file.display());
+        }
+    }
+    let suite = run(adapters.path(), recordings.path(), None).await;
+    assert!(suite.diagnostics.is_empty(), "{:?}", suite.diagnostics);
+    assert_eq!(suite.results.len(), 1);
+    assert!(suite.passed(), "{}", suite::report(&suite, false));
+}
