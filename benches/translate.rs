@@ -277,7 +277,9 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
             100.0 * t_floor / t_interpret,
         );
     }
-    println!("(read_soap, interpret, interpret+encode in MiB/s of reply XML; target interpret/floor >= 50%)");
+    println!(
+        "(read_soap, interpret, interpret+encode in MiB/s of reply XML; target interpret/floor >= 50%)"
+    );
     let values = envelope_values();
     let t_env = time_per_call(ROUNDS, round, || route.call.render(&values));
     println!(

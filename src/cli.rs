@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::Diagnostic;
-use crate::plan;
 use crate::fixture::mock::MockSet;
 use crate::fixture::record::Recorder;
+use crate::plan;
 use crate::server::{self, AppState, Mode, Settings};
 
 #[derive(Parser)]
@@ -126,7 +126,12 @@ pub fn main() -> ExitCode {
             filter,
             junit,
         } => match runtime() {
-            Ok(rt) => rt.block_on(test(&adapters, &fixtures, filter.as_deref(), junit.as_deref())),
+            Ok(rt) => rt.block_on(test(
+                &adapters,
+                &fixtures,
+                filter.as_deref(),
+                junit.as_deref(),
+            )),
             Err(code) => code,
         },
         Command::Schema { kind } => {
@@ -140,10 +145,13 @@ pub fn main() -> ExitCode {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        eprintln!("error: cannot start the runtime: {e}");
-        ExitCode::FAILURE
-    })
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
 
 enum Source {
@@ -152,24 +160,42 @@ enum Source {
     Record(PathBuf, Vec<String>),
 }
 
-async fn test(adapters: &Path, fixtures: &Path, filter: Option<&str>, junit: Option<&Path>) -> ExitCode {
+async fn test(
+    adapters: &Path,
+    fixtures: &Path,
+    filter: Option<&str>,
+    junit: Option<&Path>,
+) -> ExitCode {
     use std::io::IsTerminal;
-    let suite = match crate::fixture::suite::run(adapters, fixtures, filter, &crate::config::process_env).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot start the test servers on 127.0.0.1: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let suite =
+        match crate::fixture::suite::run(adapters, fixtures, filter, &crate::config::process_env)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot start the test servers on 127.0.0.1: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     print_diagnostics(&suite.diagnostics);
-    print!("{}", crate::fixture::suite::report(&suite, std::io::stdout().is_terminal()));
+    print!(
+        "{}",
+        crate::fixture::suite::report(&suite, std::io::stdout().is_terminal())
+    );
     if let Some(path) = junit
-        && let Err(e) = std::fs::write(path, crate::fixture::junit::report(&suite.results, suite.elapsed))
+        && let Err(e) = std::fs::write(
+            path,
+            crate::fixture::junit::report(&suite.results, suite.elapsed),
+        )
     {
         eprintln!("error: cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
-    if suite.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if suite.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -200,7 +226,9 @@ async fn serve(adapters: &Path, listen: SocketAddr, body_limit: usize, source: S
     print_diagnostics(&loaded.diagnostics);
     let Some(plan) = loaded.plan else {
         let n = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!("error: {n} problem(s) in the adapters; nothing served (run `ponte check` while you fix them)");
+        eprintln!(
+            "error: {n} problem(s) in the adapters; nothing served (run `ponte check` while you fix them)"
+        );
         return ExitCode::FAILURE;
     };
     let mode = match source {
@@ -217,7 +245,11 @@ async fn serve(adapters: &Path, listen: SocketAddr, body_limit: usize, source: S
                 return ExitCode::FAILURE;
             }
             let set = MockSet::new(&plan, &cases);
-            tracing::info!("mock mode: answering from {} fixture(s) in {}", set.len(), dir.display());
+            tracing::info!(
+                "mock mode: answering from {} fixture(s) in {}",
+                set.len(),
+                dir.display()
+            );
             Mode::Mock(set)
         }
     };

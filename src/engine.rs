@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::backend::http::SendError;
 use crate::config::model::SoapVersion;
+use crate::faults;
 use crate::plan::{AdapterPlan, Call, RoutePlan};
 use crate::problem::Problem;
-use crate::faults;
 use crate::xml::reader::{self, Limits, SoapReply, XmlError};
 
 pub struct Outcome {
@@ -36,7 +36,12 @@ static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Value>], request_id: &str) -> Outcome {
+pub async fn call(
+    adapter: &AdapterPlan,
+    route: &RoutePlan,
+    values: &[Option<Value>],
+    request_id: &str,
+) -> Outcome {
     let mut headers = Vec::with_capacity(3);
     // The caller's request id travels on, so backend logs can be matched with ours.
     if let Ok(id) = HeaderValue::from_str(request_id) {
@@ -56,7 +61,10 @@ pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Val
         }
         Call::Graphql(graphql) => {
             headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
-            headers.push((ACCEPT, HeaderValue::from_static("application/graphql-response+json, application/json")));
+            headers.push((
+                ACCEPT,
+                HeaderValue::from_static("application/graphql-response+json, application/json"),
+            ));
             (Bytes::from(graphql.render(values)), String::new())
         }
     };
@@ -67,7 +75,10 @@ pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Val
     };
     // GraphQL mutations are not idempotent; queries over GET routes are.
     let idempotent = route.method.is_idempotent();
-    let sent = adapter.backend.post(body, &headers, route.timeout, idempotent).await;
+    let sent = adapter
+        .backend
+        .post(body, &headers, route.timeout, idempotent)
+        .await;
     let exchange = match sent {
         Ok(exchange) => exchange,
         Err(e) => {
@@ -79,7 +90,12 @@ pub async fn call(adapter: &AdapterPlan, route: &RoutePlan, values: &[Option<Val
             };
         }
     };
-    let result = interpret(route, exchange.status, exchange.content_type.as_deref(), &exchange.body);
+    let result = interpret(
+        route,
+        exchange.status,
+        exchange.content_type.as_deref(),
+        &exchange.body,
+    );
     record.reply = Some((exchange.status, exchange.content_type, exchange.body));
     Outcome {
         result,
@@ -105,6 +121,18 @@ fn send_problem(e: SendError, timeout: Duration) -> Problem {
 
 /// Turns a backend reply into the route's answer.
 pub fn interpret(
+    route: &RoutePlan,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Value, Problem> {
+    match &route.call {
+        Call::Soap(_) => interpret_soap(route, status, content_type, body),
+        Call::Graphql(call) => crate::graphql::interpret(route, call, status, content_type, body),
+    }
+}
+
+fn interpret_soap(
     route: &RoutePlan,
     status: u16,
     content_type: Option<&str>,

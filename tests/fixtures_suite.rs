@@ -5,7 +5,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use common::{repo_path, soap11, Ponte, Reply, StandIn};
+use common::{Ponte, Reply, StandIn, repo_path, soap11};
 use ponte::fixture::suite::{self, Suite};
 use serde_json::json;
 
@@ -14,11 +14,19 @@ fn env(name: &str) -> Option<String> {
 }
 
 async fn run(adapters: &Path, fixtures: &Path, filter: Option<&str>) -> Suite {
-    suite::run(adapters, fixtures, filter, &env).await.expect("test servers start")
+    suite::run(adapters, fixtures, filter, &env)
+        .await
+        .expect("test servers start")
 }
 
 fn failures(suite: &Suite) -> Vec<String> {
-    suite.results.iter().filter_map(|r| r.failure.as_ref()).flatten().cloned().collect()
+    suite
+        .results
+        .iter()
+        .filter_map(|r| r.failure.as_ref())
+        .flatten()
+        .cloned()
+        .collect()
 }
 
 /// A scratch copy of the shipped adapters and fixtures that a test may change.
@@ -42,7 +50,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let p = entry.path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
     }
     out
 }
@@ -68,7 +80,11 @@ async fn shipped_fixtures_pass_and_cover_every_route_both_ways() {
     let mut failure = HashSet::new();
     for case in &cases {
         let key = format!("{}.{}", case.adapter, case.route);
-        if (200..300).contains(&case.response.status) { success.insert(key) } else { failure.insert(key) };
+        if (200..300).contains(&case.response.status) {
+            success.insert(key)
+        } else {
+            failure.insert(key)
+        };
     }
     for adapter in &plan.adapters {
         for route in &adapter.routes {
@@ -82,18 +98,32 @@ async fn shipped_fixtures_pass_and_cover_every_route_both_ways() {
 #[tokio::test]
 async fn a_changed_soap_request_fails_with_the_path_of_the_difference() {
     let (_dir, adapters, fixtures) = scratch();
-    edit(&adapters.join("calculator.yaml"), "Add: { intA: $a, intB: $b }", "Add: { intA: $b, intB: $a }");
+    edit(
+        &adapters.join("calculator.yaml"),
+        "Add: { intA: $a, intB: $b }",
+        "Add: { intA: $b, intB: $a }",
+    );
     let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
     assert_eq!(suite.results.len(), 1, "{:?}", suite.diagnostics);
-    assert_eq!(failures(&suite), vec![r#"backend request: Envelope/Body/Add/intA: expected "2", got "3""#.to_string()]);
+    assert_eq!(
+        failures(&suite),
+        vec![r#"backend request: Envelope/Body/Add/intA: expected "2", got "3""#.to_string()]
+    );
 }
 
 #[tokio::test]
 async fn a_changed_soap_reply_mapping_fails_on_the_response() {
     let (_dir, adapters, fixtures) = scratch();
-    edit(&adapters.join("calculator.yaml"), "result: { from: AddResponse.AddResult, type: integer }", "result: { from: AddResponse.AddResult }");
+    edit(
+        &adapters.join("calculator.yaml"),
+        "result: { from: AddResponse.AddResult, type: integer }",
+        "result: { from: AddResponse.AddResult }",
+    );
     let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
-    assert_eq!(failures(&suite), vec![r#"response: body.result: expected 5, got "5""#.to_string()]);
+    assert_eq!(
+        failures(&suite),
+        vec![r#"response: body.result: expected 5, got "5""#.to_string()]
+    );
 }
 
 #[tokio::test]
@@ -101,7 +131,11 @@ async fn a_changed_fixture_fails_both_ways() {
     let (_dir, adapters, fixtures) = scratch();
     let case = fixtures.join("calculator/add-small.yaml");
     edit(&case, "body: { result: 5 }", "body: { result: 6 }");
-    edit(&case, "soap_action: http://tempuri.org/Add", "soap_action: http://tempuri.org/Plus");
+    edit(
+        &case,
+        "soap_action: http://tempuri.org/Add",
+        "soap_action: http://tempuri.org/Plus",
+    );
     let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
     assert_eq!(
         failures(&suite),
@@ -130,7 +164,11 @@ async fn json_bodies_envelopes_and_headers_are_checked_both_ways() {
     assert!(suite.passed(), "{}", suite::report(&suite, false));
 
     // The caller sends another name: the envelope differs, structurally and as a tree.
-    edit(&lab.join("echo-json.yaml"), "body: { name: Ada, customer: { age: 36 } }", "body: { name: Bob, customer: { age: 36 } }");
+    edit(
+        &lab.join("echo-json.yaml"),
+        "body: { name: Ada, customer: { age: 36 } }",
+        "body: { name: Bob, customer: { age: 36 } }",
+    );
     let suite = run(&adapters, dir.path(), Some("echo")).await;
     assert_eq!(
         failures(&suite),
@@ -142,17 +180,33 @@ async fn json_bodies_envelopes_and_headers_are_checked_both_ways() {
 
     // A JSON response that differs names the field.
     edit(&lab.join("echo-json.yaml"), "name: Bob", "name: Ada");
-    edit(&lab.join("echo-json.yaml"), "count: 1, flag: true", "count: 2, flag: true");
+    edit(
+        &lab.join("echo-json.yaml"),
+        "count: 1, flag: true",
+        "count: 2, flag: true",
+    );
     let suite = run(&adapters, dir.path(), Some("echo")).await;
-    assert_eq!(failures(&suite), vec!["response: body.count: expected 2, got 1".to_string()]);
+    assert_eq!(
+        failures(&suite),
+        vec!["response: body.count: expected 2, got 1".to_string()]
+    );
 }
 
 #[tokio::test]
 async fn a_hanging_case_fails_at_its_timeout() {
     let (dir, lab) = lab_fixtures();
-    edit(&lab.join("items-timeout.yaml"), "route: lab.items", "route: lab.items\ntimeout: 300ms");
+    edit(
+        &lab.join("items-timeout.yaml"),
+        "route: lab.items",
+        "route: lab.items\ntimeout: 300ms",
+    );
     let started = std::time::Instant::now();
-    let suite = run(&repo_path("tests/adapters"), dir.path(), Some("items-timeout")).await;
+    let suite = run(
+        &repo_path("tests/adapters"),
+        dir.path(),
+        Some("items-timeout"),
+    )
+    .await;
     assert_eq!(failures(&suite), vec!["timed out after 300 ms".to_string()]);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
@@ -162,8 +216,16 @@ async fn malformed_fixtures_are_reported_at_file_line_col() {
     let dir = tempfile::tempdir().unwrap();
     let calc = dir.path().join("calculator");
     std::fs::create_dir_all(&calc).unwrap();
-    std::fs::write(calc.join("typo.yaml"), "route: calculator.ad\nrequest: { path: /calculator/add }\nresponse: { status: 200 }\n").unwrap();
-    std::fs::write(calc.join("keys.yaml"), "route: calculator.add\nrequest: { path: /calculator/add }\nrespons: { status: 200 }\n").unwrap();
+    std::fs::write(
+        calc.join("typo.yaml"),
+        "route: calculator.ad\nrequest: { path: /calculator/add }\nresponse: { status: 200 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        calc.join("keys.yaml"),
+        "route: calculator.add\nrequest: { path: /calculator/add }\nrespons: { status: 200 }\n",
+    )
+    .unwrap();
     std::fs::write(
         calc.join("files.yaml"),
         "route: calculator.add\nrequest: { path: /calculator/add }\nbackend:\n  reply: { file: missing.xml }\nresponse: { status: 200 }\n",
@@ -179,7 +241,10 @@ async fn malformed_fixtures_are_reported_at_file_line_col() {
     let lines: Vec<String> = suite
         .diagnostics
         .iter()
-        .map(|d| d.to_string().replace(&dir.path().display().to_string(), "DIR"))
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
         .collect();
     assert_eq!(
         lines,
@@ -197,7 +262,11 @@ async fn malformed_fixtures_are_reported_at_file_line_col() {
 #[tokio::test]
 async fn junit_report_is_valid_xml() {
     let (_dir, adapters, fixtures) = scratch();
-    edit(&fixtures.join("calculator/add-small.yaml"), "body: { result: 5 }", "body: { result: 6 }");
+    edit(
+        &fixtures.join("calculator/add-small.yaml"),
+        "body: { result: 5 }",
+        "body: { result: 6 }",
+    );
     let out = tempfile::tempdir().unwrap();
     let junit = out.path().join("junit.xml");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
@@ -212,34 +281,54 @@ async fn junit_report_is_valid_xml() {
         .unwrap();
     assert_eq!(status.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&status.stdout);
-    assert!(stdout.lines().last().unwrap().ends_with("passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.lines().last().unwrap().ends_with("passed, 1 failed"),
+        "{stdout}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     let root = ponte::xml::compare::parse(&xml).expect("JUnit XML is well-formed");
     assert_eq!(root.local, "testsuites");
     let suite = &root.children[0];
-    let failed: Vec<_> = suite.children.iter().filter(|c| !c.children.is_empty()).collect();
+    let failed: Vec<_> = suite
+        .children
+        .iter()
+        .filter(|c| !c.children.is_empty())
+        .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].children[0].local, "failure");
     assert!(failed[0].children[0].text.contains("expected 6, got 5"));
 }
 
 async fn mock_server(adapters: &Path, fixtures: &Path) -> Ponte {
-    let options = ponte::plan::LoadOptions { missing_env_is_empty: true, ..Default::default() };
-    let plan = ponte::plan::load_dir_with(adapters, &|_: &str| None, &options).plan.expect("adapters load");
+    let options = ponte::plan::LoadOptions {
+        missing_env_is_empty: true,
+        ..Default::default()
+    };
+    let plan = ponte::plan::load_dir_with(adapters, &|_: &str| None, &options)
+        .plan
+        .expect("adapters load");
     let (cases, diagnostics) = ponte::fixture::load(fixtures, &plan);
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let set = ponte::fixture::mock::MockSet::new(&plan, &cases);
-    let settings = ponte::server::Settings { mode: ponte::server::Mode::Mock(set), ..Default::default() };
+    let settings = ponte::server::Settings {
+        mode: ponte::server::Mode::Mock(set),
+        ..Default::default()
+    };
     Ponte::serve(plan, settings).await
 }
 
 #[tokio::test]
 async fn mock_mode_answers_every_shipped_fixture_offline() {
     let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
-    let plan = ponte::plan::load_dir(&repo_path("adapters"), &env).plan.unwrap();
+    let plan = ponte::plan::load_dir(&repo_path("adapters"), &env)
+        .plan
+        .unwrap();
     let (cases, _) = ponte::fixture::load(&repo_path("fixtures"), &plan);
     let mut answered: HashMap<String, u16> = HashMap::new();
-    for case in cases.iter().filter(|c| c.backend.as_ref().is_some_and(|b| b.reply.delay.is_zero())) {
+    for case in cases
+        .iter()
+        .filter(|c| c.backend.as_ref().is_some_and(|b| b.reply.delay.is_zero()))
+    {
         let method = reqwest::Method::from_bytes(case.request.method.as_bytes()).unwrap();
         let mut request = ponte.client.request(method, ponte.url(&case.request.path));
         for (k, v) in &case.request.headers {
@@ -249,13 +338,20 @@ async fn mock_mode_answers_every_shipped_fixture_offline() {
             request = request.json(body);
         }
         let answer = ponte.send(request).await;
-        assert_eq!(answer.status, case.response.status, "{}: {}", case.name, answer.text);
+        assert_eq!(
+            answer.status, case.response.status,
+            "{}: {}",
+            case.name, answer.text
+        );
         answered.insert(format!("{}.{}", case.adapter, case.route), answer.status);
     }
     for adapter in &plan.adapters {
         for route in &adapter.routes {
             let key = format!("{}.{}", adapter.name, route.name);
-            assert!(answered.contains_key(&key), "mock mode did not answer {key}");
+            assert!(
+                answered.contains_key(&key),
+                "mock mode did not answer {key}"
+            );
         }
     }
 }
@@ -265,9 +361,20 @@ async fn mock_mode_lists_what_the_fixtures_cover_when_nothing_matches() {
     let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
     let answer = ponte.get("/calculator/add?a=1000&b=2000").await;
     answer.assert_problem(404, "not_found");
-    assert!(answer.json["covered"].as_array().unwrap().contains(&json!("GET /calculator/add?a=2&b=3")), "{}", answer.text);
+    assert!(
+        answer.json["covered"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("GET /calculator/add?a=2&b=3")),
+        "{}",
+        answer.text
+    );
     let best = ponte.get("/calculator/add?a=2&b=30").await;
-    assert_eq!((best.status, best.json.clone()), (200, json!({"result": 5})), "the closest case answers");
+    assert_eq!(
+        (best.status, best.json.clone()),
+        (200, json!({"result": 5})),
+        "the closest case answers"
+    );
 }
 
 #[tokio::test]
@@ -300,22 +407,49 @@ routes:
     ))
     .await;
     let recordings = tempfile::tempdir().unwrap();
-    let vars = HashMap::from([("URL".to_string(), backend.url.clone()), ("VAULT_PASSWORD".to_string(), "hunter2".to_string())]);
+    let vars = HashMap::from([
+        ("URL".to_string(), backend.url.clone()),
+        ("VAULT_PASSWORD".to_string(), "hunter2".to_string()),
+    ]);
     let lookup = move |n: &str| vars.get(n).cloned();
-    let plan = ponte::plan::load_dir(adapters.path(), &lookup).plan.unwrap();
+    let plan = ponte::plan::load_dir(adapters.path(), &lookup)
+        .plan
+        .unwrap();
     let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
-    let settings = ponte::server::Settings { mode: ponte::server::Mode::Record(recorder), ..Default::default() };
+    let settings = ponte::server::Settings {
+        mode: ponte::server::Mode::Record(recorder),
+        ..Default::default()
+    };
     let ponte = Ponte::serve(plan, settings).await;
-    let answer = ponte.send(ponte.client.post(ponte.url("/vault/open")).json(&json!({"box": "b1", "access_token": "t-999"}))).await;
-    assert_eq!(answer.json, json!({"content": "gold", "session": "s-123-secret"}), "{}", answer.text);
-    assert!(backend.last().body.contains("hunter2"), "the live call carries the real secret");
+    let answer = ponte
+        .send(
+            ponte
+                .client
+                .post(ponte.url("/vault/open"))
+                .json(&json!({"box": "b1", "access_token": "t-999"})),
+        )
+        .await;
+    assert_eq!(
+        answer.json,
+        json!({"content": "gold", "session": "s-123-secret"}),
+        "{}",
+        answer.text
+    );
+    assert!(
+        backend.last().body.contains("hunter2"),
+        "the live call carries the real secret"
+    );
 
     let written: Vec<PathBuf> = walk(recordings.path());
     assert_eq!(written.len(), 2, "{written:?}");
     for file in &written {
         let text = std::fs::read_to_string(file).unwrap();
         for secret in ["hunter2", "s-123-secret", "t-999"] {
-            assert!(!text.contains(secret), "{secret} leaked into {}:\n{text}", file.display());
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked into {}:\n{text}",
+                file.display()
+            );
         }
     }
     let suite = run(adapters.path(), recordings.path(), None).await;

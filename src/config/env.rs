@@ -16,12 +16,14 @@ pub fn expand(
     errors: &mut Vec<Diagnostic>,
 ) {
     match &mut node.kind {
-        YamlKind::Scalar { text, .. } if text.contains("${") => match expand_str(text, lookup, missing_is_empty) {
-            Ok(expanded) => *text = expanded,
-            Err(message) => {
-                errors.push(Diagnostic::error(node.span, message.0).with_help(message.1))
+        YamlKind::Scalar { text, .. } if text.contains("${") => {
+            match expand_str(text, lookup, missing_is_empty) {
+                Ok(expanded) => *text = expanded,
+                Err(message) => {
+                    errors.push(Diagnostic::error(node.span, message.0).with_help(message.1))
+                }
             }
-        },
+        }
         YamlKind::Seq(items) => {
             for item in items {
                 expand(item, lookup, missing_is_empty, errors);

@@ -53,7 +53,11 @@ pub fn adapter_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// Decodes one adapter file: the model of what decoded (see `decode`) and every problem.
-pub fn load_file(path: &Path, env: EnvLookup, missing_env_is_empty: bool) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+pub fn load_file(
+    path: &Path,
+    env: EnvLookup,
+    missing_env_is_empty: bool,
+) -> (Option<AdapterFile>, Vec<Diagnostic>) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let (model, diagnostics) = decode(&text, env, missing_env_is_empty);
@@ -74,7 +78,11 @@ pub fn load_file(path: &Path, env: EnvLookup, missing_env_is_empty: bool) -> (Op
 /// Serde stops at the first hard error, so after each one the offending node is cut out of the
 /// tree and decoding runs again: every error of the file is found, and the model of what remains
 /// is returned too (even when there were errors) so that later checks can report theirs.
-pub fn decode(text: &str, env: EnvLookup, missing_env_is_empty: bool) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+pub fn decode(
+    text: &str,
+    env: EnvLookup,
+    missing_env_is_empty: bool,
+) -> (Option<AdapterFile>, Vec<Diagnostic>) {
     let (mut root, mut errors) = match yaml::parse_all(text) {
         Ok(parsed) => parsed,
         Err(d) => return (None, vec![d]),

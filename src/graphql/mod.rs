@@ -8,12 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{ast, Schema};
+use apollo_compiler::{Schema, ast};
 use serde_json::{Map, Value};
 
 use crate::config::model::{GraphqlBackend, PartialPolicy, Route};
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::{did_you_mean, Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Span, did_you_mean};
 use crate::xml::template::InputRef;
 
 pub use reply::interpret;
@@ -26,15 +26,29 @@ pub struct GraphqlSettings {
 impl GraphqlSettings {
     /// Loads the schema named by the backend. Defects of real published schemas are warnings:
     /// what can be loaded is used to validate the queries.
-    pub fn load(backend: &GraphqlBackend, adapter_file: &Path, errors: &mut Vec<Diagnostic>, warnings: &mut Vec<Diagnostic>) -> GraphqlSettings {
+    pub fn load(
+        backend: &GraphqlBackend,
+        adapter_file: &Path,
+        errors: &mut Vec<Diagnostic>,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> GraphqlSettings {
         let Some(name) = &backend.schema else {
             return GraphqlSettings { schema: None };
         };
-        let path = adapter_file.parent().unwrap_or(Path::new(".")).join(&name.value);
+        let path = adapter_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&name.value);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(Diagnostic::error(name.span, format!("cannot read schema `{}`: {e}", name.value)).with_help("the path is relative to the adapter file"));
+                errors.push(
+                    Diagnostic::error(
+                        name.span,
+                        format!("cannot read schema `{}`: {e}", name.value),
+                    )
+                    .with_help("the path is relative to the adapter file"),
+                );
                 return GraphqlSettings { schema: None };
             }
         };
@@ -42,13 +56,23 @@ impl GraphqlSettings {
             Ok(valid) => valid,
             Err(with_errors) => {
                 for d in with_errors.errors.iter() {
-                    let at = d.line_column_range().map(|r| format!("{}:{}:{}: ", path.display(), r.start.line, r.start.column)).unwrap_or_default();
-                    warnings.push(Diagnostic::warning(name.span, format!("schema defect, loaded anyway: {at}{}", d.error)));
+                    let at = d
+                        .line_column_range()
+                        .map(|r| {
+                            format!("{}:{}:{}: ", path.display(), r.start.line, r.start.column)
+                        })
+                        .unwrap_or_default();
+                    warnings.push(Diagnostic::warning(
+                        name.span,
+                        format!("schema defect, loaded anyway: {at}{}", d.error),
+                    ));
                 }
                 Valid::assume_valid(with_errors.partial)
             }
         };
-        GraphqlSettings { schema: Some(Arc::new(schema)) }
+        GraphqlSettings {
+            schema: Some(Arc::new(schema)),
+        }
     }
 
     pub fn schema(&self) -> Option<&Valid<Schema>> {
@@ -100,8 +124,18 @@ impl Variables {
         match self {
             Variables::Input(i) => values.get(*i).cloned().flatten(),
             Variables::Literal(v) => Some(v.clone()),
-            Variables::Object(fields) => Some(Value::Object(fields.iter().filter_map(|(k, v)| Some((k.clone(), v.render(values)?))).collect())),
-            Variables::Array(items) => Some(Value::Array(items.iter().map(|i| i.render(values).unwrap_or(Value::Null)).collect())),
+            Variables::Object(fields) => Some(Value::Object(
+                fields
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.render(values)?)))
+                    .collect(),
+            )),
+            Variables::Array(items) => Some(Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.render(values).unwrap_or(Value::Null))
+                    .collect(),
+            )),
         }
     }
 }
@@ -119,21 +153,36 @@ pub fn compile_call(
     let (text, span, block) = match (&route.query, &route.query_file) {
         (Some(q), None) => (q.value.clone(), q.span, true),
         (None, Some(file)) => {
-            let path = adapter_file.parent().unwrap_or(Path::new(".")).join(&file.value);
+            let path = adapter_file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&file.value);
             match std::fs::read_to_string(&path) {
                 Ok(t) => (t, file.span, false),
                 Err(e) => {
-                    errors.push(Diagnostic::error(file.span, format!("cannot read `{}`: {e}", file.value)).with_help("the path is relative to the adapter file"));
+                    errors.push(
+                        Diagnostic::error(file.span, format!("cannot read `{}`: {e}", file.value))
+                            .with_help("the path is relative to the adapter file"),
+                    );
                     return None;
                 }
             }
         }
         (Some(q), Some(_)) => {
-            errors.push(Diagnostic::error(q.span, "give the document as `query` or as `query_file`, not both"));
+            errors.push(Diagnostic::error(
+                q.span,
+                "give the document as `query` or as `query_file`, not both",
+            ));
             return None;
         }
         (None, None) => {
-            errors.push(Diagnostic::error(name.span, format!("route `{}` has no GraphQL `query`", name.value)).with_help("add `query: |` with the query or mutation document"));
+            errors.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("route `{}` has no GraphQL `query`", name.value),
+                )
+                .with_help("add `query: |` with the query or mutation document"),
+            );
             return None;
         }
     };
@@ -142,11 +191,16 @@ pub fn compile_call(
     let at = |line: usize, column: usize| -> (Span, String) {
         let mut s = span;
         if block && span.start.line > 0 {
-            s.start.line += line as u32;
+            // The block's indentation is that of its first content line (where the span starts).
             let indent = std::fs::read_to_string(adapter_file)
                 .ok()
-                .and_then(|t| t.lines().nth(s.start.line as usize - 1).map(|l| l.len() - l.trim_start().len()))
+                .and_then(|t| {
+                    t.lines()
+                        .nth(span.start.line as usize - 1)
+                        .map(|l| l.len() - l.trim_start().len())
+                })
                 .unwrap_or(0);
+            s.start.line += line as u32 - 1;
             s.start.col = (indent + column) as u32;
         }
         (s, format!("query {line}:{column}"))
@@ -155,8 +209,13 @@ pub fn compile_call(
         Ok(d) => d,
         Err(with_errors) => {
             for d in with_errors.errors.iter() {
-                let (s, pos) = d.line_column_range().map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
-                errors.push(Diagnostic::error(s, format!("GraphQL syntax: {} ({pos})", d.error)));
+                let (s, pos) = d
+                    .line_column_range()
+                    .map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
+                errors.push(Diagnostic::error(
+                    s,
+                    format!("GraphQL syntax: {} ({pos})", d.error),
+                ));
             }
             return None;
         }
@@ -164,53 +223,99 @@ pub fn compile_call(
     if let Some(schema) = settings.schema() {
         if let Err(with_errors) = document.to_executable_validate(schema) {
             for d in with_errors.errors.iter() {
-                let (s, pos) = d.line_column_range().map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
-                errors.push(Diagnostic::error(s, format!("GraphQL: {} ({pos})", d.error)));
+                let (s, pos) = d
+                    .line_column_range()
+                    .map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
+                errors.push(Diagnostic::error(
+                    s,
+                    format!("GraphQL: {} ({pos})", d.error),
+                ));
             }
         }
     } else if let Err(list) = document.validate_standalone_executable() {
         for d in list.iter() {
-            let (s, pos) = d.line_column_range().map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
-            errors.push(Diagnostic::error(s, format!("GraphQL: {} ({pos})", d.error)));
+            let (s, pos) = d
+                .line_column_range()
+                .map_or((span, "query".into()), |r| at(r.start.line, r.start.column));
+            errors.push(Diagnostic::error(
+                s,
+                format!("GraphQL: {} ({pos})", d.error),
+            ));
         }
     }
 
-    let operations: Vec<&ast::OperationDefinition> = document.definitions.iter().filter_map(|d| d.as_operation_definition().map(|n| &**n)).collect();
+    let operations: Vec<&ast::OperationDefinition> = document
+        .definitions
+        .iter()
+        .filter_map(|d| d.as_operation_definition().map(|n| &**n))
+        .collect();
     let operation = match (&route.operation_name, operations.as_slice()) {
         (None, [single]) => *single,
         (None, _) => {
-            errors.push(Diagnostic::error(span, "the document holds several operations").with_help("name the one to run with `operation_name:`"));
+            errors.push(
+                Diagnostic::error(span, "the document holds several operations")
+                    .with_help("name the one to run with `operation_name:`"),
+            );
             return None;
         }
-        (Some(op), _) => match operations.iter().find(|o| o.name.as_ref().is_some_and(|n| n.as_str() == op.value)) {
+        (Some(op), _) => match operations
+            .iter()
+            .find(|o| o.name.as_ref().is_some_and(|n| n.as_str() == op.value))
+        {
             Some(o) => o,
             None => {
-                let names: Vec<&str> = operations.iter().filter_map(|o| o.name.as_ref().map(|n| n.as_str())).collect();
+                let names: Vec<&str> = operations
+                    .iter()
+                    .filter_map(|o| o.name.as_ref().map(|n| n.as_str()))
+                    .collect();
                 let help = match did_you_mean(&op.value, names.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("the document's operations are {}", names.join(", ")),
                 };
-                errors.push(Diagnostic::error(op.span, format!("the document has no operation `{}`", op.value)).with_help(help));
+                errors.push(
+                    Diagnostic::error(
+                        op.span,
+                        format!("the document has no operation `{}`", op.value),
+                    )
+                    .with_help(help),
+                );
                 return None;
             }
         },
     };
 
-    let mut compiler = VarCompiler { inputs, used, errors };
+    let mut compiler = VarCompiler {
+        inputs,
+        used,
+        errors,
+    };
     let variables = route.variables.as_ref().map(|t| compiler.compile(t));
     // Provided variables must be declared, and required ones provided.
     let provided: Vec<(&str, Span)> = match route.variables.as_ref().map(|t| &t.kind) {
-        Some(TreeKind::Map(entries)) => entries.iter().map(|(k, _)| (k.value.as_str(), k.span)).collect(),
+        Some(TreeKind::Map(entries)) => entries
+            .iter()
+            .map(|(k, _)| (k.value.as_str(), k.span))
+            .collect(),
         _ => Vec::new(),
     };
     for (var, s) in &provided {
         if !operation.variables.iter().any(|v| v.name.as_str() == *var) {
-            let declared: Vec<&str> = operation.variables.iter().map(|v| v.name.as_str()).collect();
+            let declared: Vec<&str> = operation
+                .variables
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect();
             let help = match did_you_mean(var, declared.iter().copied()) {
                 Some(x) => format!("did you mean `{x}`?"),
                 None => format!("declare it in the operation: query(${var}: ...)"),
             };
-            errors.push(Diagnostic::error(*s, format!("variable `{var}` is not declared by the operation")).with_help(help));
+            errors.push(
+                Diagnostic::error(
+                    *s,
+                    format!("variable `{var}` is not declared by the operation"),
+                )
+                .with_help(help),
+            );
         }
     }
     for def in &operation.variables {
@@ -227,7 +332,10 @@ pub fn compile_call(
         query: text,
         operation_name: route.operation_name.as_ref().map(|o| o.value.clone()),
         variables,
-        partial: route.partial.as_ref().map_or(PartialPolicy::Deny, |p| p.value),
+        partial: route
+            .partial
+            .as_ref()
+            .map_or(PartialPolicy::Deny, |p| p.value),
     })
 }
 
@@ -240,8 +348,15 @@ struct VarCompiler<'a> {
 impl VarCompiler<'_> {
     fn compile(&mut self, tree: &Tree) -> Variables {
         match &tree.kind {
-            TreeKind::Map(entries) => Variables::Object(entries.iter().map(|(k, v)| (k.value.clone(), self.compile(v))).collect()),
-            TreeKind::Seq(items) => Variables::Array(items.iter().map(|i| self.compile(i)).collect()),
+            TreeKind::Map(entries) => Variables::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), self.compile(v)))
+                    .collect(),
+            ),
+            TreeKind::Seq(items) => {
+                Variables::Array(items.iter().map(|i| self.compile(i)).collect())
+            }
             TreeKind::Str(s) if s.starts_with('$') && !s.starts_with("$$") => {
                 let name = &s[1..];
                 match self.inputs.iter().position(|i| i.name == name) {
@@ -252,14 +367,21 @@ impl VarCompiler<'_> {
                     None => {
                         let help = match did_you_mean(name, self.inputs.iter().map(|i| i.name)) {
                             Some(x) => format!("did you mean `${x}`?"),
-                            None => format!("declare it under `input:`, or write `$$` for a literal `$`"),
+                            None => format!(
+                                "declare it under `input:`, or write `$$` for a literal `$`"
+                            ),
                         };
-                        self.errors.push(Diagnostic::error(tree.span, format!("input `{name}` is not declared")).with_help(help));
+                        self.errors.push(
+                            Diagnostic::error(tree.span, format!("input `{name}` is not declared"))
+                                .with_help(help),
+                        );
                         Variables::Literal(Value::Null)
                     }
                 }
             }
-            TreeKind::Str(s) => Variables::Literal(Value::String(s.strip_prefix('$').unwrap_or(s).to_string())),
+            TreeKind::Str(s) => {
+                Variables::Literal(Value::String(s.strip_prefix('$').unwrap_or(s).to_string()))
+            }
             _ => Variables::Literal(tree.to_json()),
         }
     }

@@ -10,17 +10,30 @@ use crate::problem::Problem;
 
 use super::GraphqlCall;
 
-pub fn interpret(route: &RoutePlan, call: &GraphqlCall, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Value, Problem> {
+pub fn interpret(
+    route: &RoutePlan,
+    call: &GraphqlCall,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Value, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Problem::bad_reply(format!("the reply body is empty (HTTP {status})")));
+        return Err(Problem::bad_reply(format!(
+            "the reply body is empty (HTTP {status})"
+        )));
     }
     let reply: Value = serde_json::from_slice(body).map_err(|_| {
-        let html = content_type.is_some_and(|c| c.starts_with("text/html")) || body.trim_ascii_start().starts_with(b"<");
+        let html = content_type.is_some_and(|c| c.starts_with("text/html"))
+            || body.trim_ascii_start().starts_with(b"<");
         let what = if html { "an HTML page" } else { "not JSON" };
-        Problem::bad_reply(format!("the reply is {what}, not a GraphQL response (HTTP {status})"))
+        Problem::bad_reply(format!(
+            "the reply is {what}, not a GraphQL response (HTTP {status})"
+        ))
     })?;
     let Value::Object(mut reply) = reply else {
-        return Err(Problem::bad_reply(format!("the reply is JSON but not a GraphQL response object (HTTP {status})")));
+        return Err(Problem::bad_reply(format!(
+            "the reply is JSON but not a GraphQL response object (HTTP {status})"
+        )));
     };
     let data = reply.remove("data").unwrap_or(Value::Null);
     let errors = match reply.remove("errors") {
@@ -32,7 +45,9 @@ pub fn interpret(route: &RoutePlan, call: &GraphqlCall, status: u16, content_typ
         return Err(error_problem(route, &errors, status, !data.is_null()));
     }
     if !(200..300).contains(&status) {
-        return Err(Problem::bad_reply(format!("the backend answered HTTP {status} without GraphQL errors")));
+        return Err(Problem::bad_reply(format!(
+            "the backend answered HTTP {status} without GraphQL errors"
+        )));
     }
     if data.is_null() {
         return Err(Problem::bad_reply("the reply has no `data`"));
@@ -44,18 +59,26 @@ pub fn interpret(route: &RoutePlan, call: &GraphqlCall, status: u16, content_typ
             Some(crate::mapping::path::Selected::Many(items)) => items.is_empty(),
         };
         if missing {
-            return Err(Problem::not_found(format!("the backend has no result for this request ({path} is null)")));
+            return Err(Problem::not_found(format!(
+                "the backend has no result for this request ({path} is null)"
+            )));
         }
     }
-    route
-        .response
-        .apply(&data)
-        .map_err(|e| Problem::bad_reply(format!("the backend reply does not fit the mapping: field `{}`: {}", e.field, e.message)))
+    route.response.apply(&data).map_err(|e| {
+        Problem::bad_reply(format!(
+            "the backend reply does not fit the mapping: field `{}`: {}",
+            e.field, e.message
+        ))
+    })
 }
 
 /// A GraphQL error as a fault: `extensions.code`, message, path (`contacts[0].name`).
 fn as_fault(error: &Value) -> Fault {
-    let code = error.pointer("/extensions/code").and_then(Value::as_str).unwrap_or_default().to_string();
+    let code = error
+        .pointer("/extensions/code")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let path = error.get("path").and_then(Value::as_array).map(|segments| {
         let mut p = String::new();
         for s in segments {
@@ -75,7 +98,11 @@ fn as_fault(error: &Value) -> Fault {
     Fault {
         code,
         subcodes: Vec::new(),
-        message: error.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+        message: error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         detail: error.get("extensions").cloned(),
         path,
     }
@@ -93,11 +120,21 @@ fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool
         return Problem::new(502, "backend_auth_failed", "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
             .with("graphql_code", Value::String(first.code.clone()));
     }
-    let codes: Vec<&str> = faults.iter().map(|f| f.code.as_str()).filter(|c| !c.is_empty()).collect();
+    let codes: Vec<&str> = faults
+        .iter()
+        .map(|f| f.code.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
     let what = if partial { "partial data with" } else { "" };
     let detail = match codes.first() {
-        Some(code) => format!("the backend answered {what} {} GraphQL error(s), first code `{code}` (HTTP {status}); no fault rule maps it", faults.len()),
-        None => format!("the backend answered {what} {} GraphQL error(s) without a code (HTTP {status}); no fault rule maps it", faults.len()),
+        Some(code) => format!(
+            "the backend answered {what} {} GraphQL error(s), first code `{code}` (HTTP {status}); no fault rule maps it",
+            faults.len()
+        ),
+        None => format!(
+            "the backend answered {what} {} GraphQL error(s) without a code (HTTP {status}); no fault rule maps it",
+            faults.len()
+        ),
     };
     let mut p = Problem::new(502, "backend_error", detail.replace("  ", " "));
     if let Some(code) = codes.first() {

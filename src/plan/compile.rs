@@ -22,17 +22,35 @@ pub(super) enum Kind {
     Graphql(GraphqlSettings),
 }
 
-pub fn compile_adapter(model: &AdapterFile, file: &FsPath, options: &super::LoadOptions) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile_adapter(
+    model: &AdapterFile,
+    file: &FsPath,
+    options: &super::LoadOptions,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     check_name(&model.name, &mut errors);
 
     let backend = &model.backend;
     let (kind, url) = match (&backend.soap, &backend.graphql) {
-        (Some(soap), None) => (Kind::Soap(SoapSettings::compile(soap, &mut errors)), &soap.url),
-        (None, Some(graphql)) => (Kind::Graphql(GraphqlSettings::load(graphql, file, &mut errors, &mut warnings)), &graphql.url),
+        (Some(soap), None) => (
+            Kind::Soap(SoapSettings::compile(soap, &mut errors)),
+            &soap.url,
+        ),
+        (None, Some(graphql)) => (
+            Kind::Graphql(GraphqlSettings::load(
+                graphql,
+                file,
+                &mut errors,
+                &mut warnings,
+            )),
+            &graphql.url,
+        ),
         (Some(_), Some(_)) => {
-            errors.push(Diagnostic::error(Span::at(1, 1), "the backend has both `soap` and `graphql`").with_help("an adapter talks to one backend; split it in two files"));
+            errors.push(
+                Diagnostic::error(Span::at(1, 1), "the backend has both `soap` and `graphql`")
+                    .with_help("an adapter talks to one backend; split it in two files"),
+            );
             return Err(errors);
         }
         (None, None) => {
@@ -239,4 +257,3 @@ fn check_route_path(path: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Opt
     }
     Some(shape)
 }
-

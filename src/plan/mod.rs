@@ -14,11 +14,11 @@ use std::time::Duration;
 use crate::backend::http::HttpBackend;
 use crate::config::model::HttpMethod;
 use crate::diagnostic::{self, Diagnostic};
+use crate::faults::CompiledRule;
 use crate::mapping::input::InputSpec;
 use crate::mapping::path::Path;
 use crate::mapping::response::Mapping;
 use crate::soap::SoapCall;
-use crate::faults::CompiledRule;
 use crate::xml::reader::ArrayHints;
 
 pub use compile::compile_adapter;

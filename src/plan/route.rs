@@ -22,7 +22,13 @@ fn path_params(path: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(super) fn compile_route(name: &Spanned<String>, route: &Route, kind: &Kind, file: &FsPath, errors: &mut Vec<Diagnostic>) -> Option<RoutePlan> {
+pub(super) fn compile_route(
+    name: &Spanned<String>,
+    route: &Route,
+    kind: &Kind,
+    file: &FsPath,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<RoutePlan> {
     let mut inputs = Vec::new();
     for (input_name, spec) in &route.input {
         inputs.push(input::compile(input_name, spec, errors));
@@ -78,18 +84,40 @@ pub(super) fn compile_route(name: &Spanned<String>, route: &Route, kind: &Kind, 
         }
         Kind::Graphql(settings) => {
             misplaced(route, true, errors);
-            Call::Graphql(crate::graphql::compile_call(name, route, settings, file, &refs, &mut used, errors)?)
+            Call::Graphql(crate::graphql::compile_call(
+                name, route, settings, file, &refs, &mut used, errors,
+            )?)
         }
     };
-    let where_used = if matches!(kind, Kind::Soap(_)) { "request" } else { "variables" };
+    let where_used = if matches!(kind, Kind::Soap(_)) {
+        "request"
+    } else {
+        "variables"
+    };
     for ((input_name, _), used) in route.input.iter().zip(&used) {
         if !used {
-            let literal = route.request.as_ref().map(|r| &r.0).or(route.variables.as_ref());
+            let literal = route
+                .request
+                .as_ref()
+                .map(|r| &r.0)
+                .or(route.variables.as_ref());
             let help = match literal.and_then(|r| first_literal_like(r, &input_name.value)) {
-                Some(span) => format!("`{0}` at line {1} is literal text; write `${0}` to use the input", input_name.value, span.start.line),
-                None => format!("use it in `{where_used}` as `${}`, or remove it", input_name.value),
+                Some(span) => format!(
+                    "`{0}` at line {1} is literal text; write `${0}` to use the input",
+                    input_name.value, span.start.line
+                ),
+                None => format!(
+                    "use it in `{where_used}` as `${}`, or remove it",
+                    input_name.value
+                ),
             };
-            errors.push(Diagnostic::error(input_name.span, format!("input `{}` is declared but not used", input_name.value)).with_help(help));
+            errors.push(
+                Diagnostic::error(
+                    input_name.span,
+                    format!("input `{}` is declared but not used", input_name.value),
+                )
+                .with_help(help),
+            );
         }
     }
 
@@ -138,7 +166,10 @@ pub(super) fn compile_route(name: &Spanned<String>, route: &Route, kind: &Kind, 
 /// Keys that belong to the other backend kind are reported, not silently ignored.
 fn misplaced(route: &Route, graphql: bool, errors: &mut Vec<Diagnostic>) {
     let report = |errors: &mut Vec<Diagnostic>, span: Span, key: &str, kind: &str| {
-        errors.push(Diagnostic::error(span, format!("`{key}` is for {kind} backends")).with_help("remove it; this adapter's backend is of the other kind"));
+        errors.push(
+            Diagnostic::error(span, format!("`{key}` is for {kind} backends"))
+                .with_help("remove it; this adapter's backend is of the other kind"),
+        );
     };
     if graphql {
         if let Some(o) = &route.operation {
@@ -157,7 +188,10 @@ fn misplaced(route: &Route, graphql: bool, errors: &mut Vec<Diagnostic>) {
         for (key, span) in [
             ("query", route.query.as_ref().map(|q| q.span)),
             ("query_file", route.query_file.as_ref().map(|q| q.span)),
-            ("operation_name", route.operation_name.as_ref().map(|q| q.span)),
+            (
+                "operation_name",
+                route.operation_name.as_ref().map(|q| q.span),
+            ),
             ("variables", route.variables.as_ref().map(|q| q.span)),
             ("partial", route.partial.as_ref().map(|q| q.span)),
         ] {
@@ -168,17 +202,31 @@ fn misplaced(route: &Route, graphql: bool, errors: &mut Vec<Diagnostic>) {
     }
 }
 
-fn soap_call(name: &Spanned<String>, route: &Route, soap: &SoapSettings, refs: &[InputRef], used: &mut [bool], errors: &mut Vec<Diagnostic>) -> Option<SoapCall> {
+fn soap_call(
+    name: &Spanned<String>,
+    route: &Route,
+    soap: &SoapSettings,
+    refs: &[InputRef],
+    used: &mut [bool],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<SoapCall> {
     let Some(operation) = &route.operation else {
         errors.push(
-            Diagnostic::error(name.span, format!("route `{}` names no SOAP `operation`", name.value)).with_help("add `operation: <OperationName>` from the WSDL"),
+            Diagnostic::error(
+                name.span,
+                format!("route `{}` names no SOAP `operation`", name.value),
+            )
+            .with_help("add `operation: <OperationName>` from the WSDL"),
         );
         return None;
     };
     if let Some(action) = &route.soap_action
         && action.value.contains(['"', '\r', '\n'])
     {
-        errors.push(Diagnostic::error(action.span, "soap_action cannot contain quotes or line breaks"));
+        errors.push(Diagnostic::error(
+            action.span,
+            "soap_action cannot contain quotes or line breaks",
+        ));
     }
     // Without `request`, the body is the operation's empty wrapper element.
     let default_body;
@@ -187,12 +235,25 @@ fn soap_call(name: &Spanned<String>, route: &Route, soap: &SoapSettings, refs: &
         None => {
             default_body = Tree {
                 span: operation.span,
-                kind: TreeKind::Map(vec![(operation.clone(), Tree { span: operation.span, kind: TreeKind::Null })]),
+                kind: TreeKind::Map(vec![(
+                    operation.clone(),
+                    Tree {
+                        span: operation.span,
+                        kind: TreeKind::Null,
+                    },
+                )]),
             };
             &default_body
         }
     };
-    Some(soap.compile_call(&operation.value, route.soap_action.as_ref(), Some(body), refs, used, errors))
+    Some(soap.compile_call(
+        &operation.value,
+        route.soap_action.as_ref(),
+        Some(body),
+        refs,
+        used,
+        errors,
+    ))
 }
 
 /// Finds a leaf whose text is the input's name without `$` (a common slip).

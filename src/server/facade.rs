@@ -15,7 +15,7 @@ use crate::mapping::input::{self, CallParts};
 use crate::plan::RouteMatch;
 use crate::problem::Problem;
 
-use super::{problem_response, AppState, Mode, RequestId};
+use super::{AppState, Mode, RequestId, problem_response};
 use crate::fixture::record::RecordedCall;
 
 /// What the access log line says about one call.

@@ -1,7 +1,5 @@
 //! SOAP 1.1 / 1.2: envelopes, actions and fault rules, compiled from the adapter.
 
-
-
 use indexmap::IndexMap;
 use serde_json::Value;
 

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 
 #[derive(Debug, PartialEq)]
 pub struct Element {
@@ -78,7 +78,11 @@ pub fn parse(xml: &str) -> Result<Element, String> {
     }
 }
 
-fn element(reader: &NsReader<&[u8]>, e: &quick_xml::events::BytesStart, ns: String) -> Result<Element, String> {
+fn element(
+    reader: &NsReader<&[u8]>,
+    e: &quick_xml::events::BytesStart,
+    ns: String,
+) -> Result<Element, String> {
     let mut attrs = BTreeMap::new();
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
@@ -90,7 +94,9 @@ fn element(reader: &NsReader<&[u8]>, e: &quick_xml::events::BytesStart, ns: Stri
             ResolveResult::Bound(n) => n.0.to_string(),
             _ => String::new(),
         };
-        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| e.to_string())?;
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?;
         attrs.insert((ans, local.as_ref().to_string()), value.into_owned());
     }
     Ok(Element {
@@ -123,33 +129,58 @@ pub fn diff(expected: &Element, actual: &Element) -> Option<String> {
 }
 
 fn name(e: &Element) -> String {
-    if e.ns.is_empty() { e.local.clone() } else { format!("{{{}}}{}", e.ns, e.local) }
+    if e.ns.is_empty() {
+        e.local.clone()
+    } else {
+        format!("{{{}}}{}", e.ns, e.local)
+    }
 }
 
 fn walk(exp: &Element, act: &Element, path: &str) -> Option<String> {
     if exp.local != act.local || exp.ns != act.ns {
-        return Some(format!("{path}: expected element {}, got {}", name(exp), name(act)));
+        return Some(format!(
+            "{path}: expected element {}, got {}",
+            name(exp),
+            name(act)
+        ));
     }
     if exp.attrs != act.attrs {
         let show = |a: &BTreeMap<(String, String), String>| {
-            a.iter().map(|((_, k), v)| format!("{k}={v:?}")).collect::<Vec<_>>().join(" ")
+            a.iter()
+                .map(|((_, k), v)| format!("{k}={v:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
-        return Some(format!("{path}: expected attributes [{}], got [{}]", show(&exp.attrs), show(&act.attrs)));
+        return Some(format!(
+            "{path}: expected attributes [{}], got [{}]",
+            show(&exp.attrs),
+            show(&act.attrs)
+        ));
     }
     if exp.text != act.text {
-        return Some(format!("{path}: expected {:?}, got {:?}", exp.text, act.text));
+        return Some(format!(
+            "{path}: expected {:?}, got {:?}",
+            exp.text, act.text
+        ));
     }
     for (i, e) in exp.children.iter().enumerate() {
         let Some(a) = act.children.get(i) else {
-            return Some(format!("{path}/{}: expected this element, got nothing", e.local));
+            return Some(format!(
+                "{path}/{}: expected this element, got nothing",
+                e.local
+            ));
         };
         if let Some(d) = walk(e, a, &format!("{path}/{}", e.local)) {
             return Some(d);
         }
     }
-    act.children
-        .get(exp.children.len())
-        .map(|extra| format!("{path}/{}: expected nothing, got an element {}", extra.local, name(extra)))
+    act.children.get(exp.children.len()).map(|extra| {
+        format!(
+            "{path}/{}: expected nothing, got an element {}",
+            extra.local,
+            name(extra)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -158,17 +189,31 @@ mod tests {
 
     #[test]
     fn prefixes_and_whitespace_do_not_matter() {
-        let a = parse(r#"<s:E xmlns:s="urn:s"><s:B>  <x:A xmlns:x="urn:t" k="1">2</x:A> </s:B></s:E>"#).unwrap();
-        let b = parse("<E xmlns=\"urn:s\">\n <B><A xmlns=\"urn:t\" k=\"1\">\n2\n</A></B></E>").unwrap();
+        let a =
+            parse(r#"<s:E xmlns:s="urn:s"><s:B>  <x:A xmlns:x="urn:t" k="1">2</x:A> </s:B></s:E>"#)
+                .unwrap();
+        let b =
+            parse("<E xmlns=\"urn:s\">\n <B><A xmlns=\"urn:t\" k=\"1\">\n2\n</A></B></E>").unwrap();
         assert_eq!(diff(&a, &b), None);
     }
 
     #[test]
     fn reports_the_first_difference_with_its_path() {
-        let a = parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>3</intB></Add></Body></E>"#).unwrap();
-        let b = parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>4</intB></Add></Body></E>"#).unwrap();
-        assert_eq!(diff(&a, &b).unwrap(), r#"E/Body/Add/intB: expected "3", got "4""#);
+        let a =
+            parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>3</intB></Add></Body></E>"#)
+                .unwrap();
+        let b =
+            parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>4</intB></Add></Body></E>"#)
+                .unwrap();
+        assert_eq!(
+            diff(&a, &b).unwrap(),
+            r#"E/Body/Add/intB: expected "3", got "4""#
+        );
         let c = parse(r#"<E xmlns="urn:other"><Body/></E>"#).unwrap();
-        assert!(diff(&a, &c).unwrap().starts_with("E: expected element {urn:s}E"));
+        assert!(
+            diff(&a, &c)
+                .unwrap()
+                .starts_with("E: expected element {urn:s}E")
+        );
     }
 }

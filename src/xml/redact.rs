@@ -7,7 +7,17 @@ pub const REDACTED: &str = "REDACTED";
 
 /// Whether a field or element name looks like it holds a secret.
 pub fn is_sensitive(name: &str, extra: &[String]) -> bool {
-    const WORDS: &[&str] = &["password", "passwd", "secret", "token", "apikey", "api_key", "authorization", "credential", "nonce"];
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "authorization",
+        "credential",
+        "nonce",
+    ];
     let lower = name.to_ascii_lowercase();
     WORDS.iter().any(|w| lower.contains(w)) || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
 }
@@ -31,7 +41,11 @@ pub fn redact(xml: &str, extra: &[String]) -> String {
                 let local = e.local_name();
                 if depth_in_secret.is_none() && is_sensitive(local.as_ref(), extra) {
                     depth_in_secret = Some(depth);
-                    if writer.write_event(event.clone()).is_err() || writer.write_event(Event::Text(BytesText::new(REDACTED))).is_err() {
+                    if writer.write_event(event.clone()).is_err()
+                        || writer
+                            .write_event(Event::Text(BytesText::new(REDACTED)))
+                            .is_err()
+                    {
                         return xml.to_string();
                     }
                     continue;
@@ -63,9 +77,18 @@ mod tests {
     fn blanks_secret_elements_and_keeps_the_rest() {
         let xml = r#"<E><H><wsse:Password Type="x">hunter2</wsse:Password><Nonce>abc</Nonce></H><B><Name>Ada &amp; co</Name><AccessToken><v>t</v></AccessToken></B></E>"#;
         let out = redact(xml, &[]);
-        assert!(!out.contains("hunter2") && !out.contains(">abc<") && !out.contains("<v>"), "{out}");
-        assert!(out.contains(r#"<wsse:Password Type="x">REDACTED</wsse:Password>"#), "{out}");
+        assert!(
+            !out.contains("hunter2") && !out.contains(">abc<") && !out.contains("<v>"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<wsse:Password Type="x">REDACTED</wsse:Password>"#),
+            "{out}"
+        );
         assert!(out.contains("<Name>Ada &amp; co</Name>"), "{out}");
-        assert_eq!(redact("<a><Cpf>1</Cpf></a>", &["cpf".into()]), "<a><Cpf>REDACTED</Cpf></a>");
+        assert_eq!(
+            redact("<a><Cpf>1</Cpf></a>", &["cpf".into()]),
+            "<a><Cpf>REDACTED</Cpf></a>"
+        );
     }
 }

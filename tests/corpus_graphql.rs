@@ -1,0 +1,204 @@
+//! Replays GraphQL traffic captured from real servers (corpus wire/strawberry and
+//! wire/countries-graphql). Runs when PONTE_CORPUS is set.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{Ponte, Reply, StandIn, corpus, repo_path};
+use serde_json::{Value, json};
+
+fn captured(dir: &Path, name: &str) -> Reply {
+    let headers = std::fs::read_to_string(dir.join(format!("{name}.resp.headers"))).unwrap();
+    let status: u16 = headers.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = std::fs::read(dir.join(format!("{name}.resp.json"))).unwrap();
+    Reply::xml(status, body).with_type("application/json")
+}
+
+async fn replay(folder: &str, case: &str, path: &str) -> Option<(common::Answer, Value, Value)> {
+    let dir = corpus()?.join("wire").join(folder);
+    let backend = StandIn::always(captured(&dir, case)).await;
+    let env = HashMap::from([("GRAPHQL_URL".to_string(), backend.url.clone())]);
+    let ponte = Ponte::start(&repo_path("tests/corpus-graphql"), env).await;
+    let answer = ponte.get(path).await;
+    let sent: Value = serde_json::from_str(&backend.last().body).unwrap();
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{case}.req.json"))).unwrap())
+            .unwrap();
+    Some((answer, sent, expected))
+}
+
+fn collapse(q: &Value) -> String {
+    q.as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn strawberry_contact_ok_sends_what_the_server_saw() {
+    let Some((answer, sent, expected)) =
+        replay("strawberry", "contact_ok", "/strawberry/contacts/1").await
+    else {
+        return;
+    };
+    assert_eq!(collapse(&sent["query"]), collapse(&expected["query"]));
+    assert_eq!(sent["variables"], expected["variables"]);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        answer.json,
+        json!({"id": "1", "name": "Maria Silva", "email": "maria@example.com", "phone": "+5511999990000", "tags": ["vip"]})
+    );
+}
+
+#[tokio::test]
+async fn strawberry_null_contact_is_404() {
+    let Some((answer, _, _)) =
+        replay("strawberry", "contact_null", "/strawberry/contacts/42").await
+    else {
+        return;
+    };
+    answer.assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn strawberry_partial_error_follows_the_route_policy() {
+    let Some((strict, _, _)) = replay(
+        "strawberry",
+        "partial_error",
+        "/strawberry/contacts/1/score",
+    )
+    .await
+    else {
+        return;
+    };
+    strict.assert_problem(502, "backend_error");
+    assert_eq!(strict.json["graphql_path"], "contact.creditScore");
+    assert!(
+        !strict.text.contains("credit bureau"),
+        "backend text leaked: {}",
+        strict.text
+    );
+    // Allowed partial data: what arrived is mapped, and here the contact itself is null.
+    let Some((lenient, _, _)) = replay(
+        "strawberry",
+        "partial_error",
+        "/strawberry/contacts/1/score-or-what-we-have",
+    )
+    .await
+    else {
+        return;
+    };
+    lenient.assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn strawberry_error_without_code_maps_by_message() {
+    let dir = match corpus() {
+        Some(c) => c.join("wire/strawberry"),
+        None => return,
+    };
+    let backend = StandIn::always(captured(&dir, "create_error")).await;
+    let env = HashMap::from([("GRAPHQL_URL".to_string(), backend.url.clone())]);
+    let ponte = Ponte::start(&repo_path("tests/corpus-graphql"), env).await;
+    let answer = ponte
+        .send(
+            ponte
+                .client
+                .post(ponte.url("/strawberry/contacts"))
+                .json(&json!({"name": "  "})),
+        )
+        .await;
+    answer.assert_problem(422, "invalid_name");
+    assert_eq!(answer.json["detail"], "name must not be empty");
+}
+
+#[tokio::test]
+async fn strawberry_validation_and_syntax_errors_are_502() {
+    for case in ["validation_error", "syntax_error", "bad_variable_type"] {
+        let Some((answer, _, _)) = replay("strawberry", case, "/strawberry/contacts/1").await
+        else {
+            return;
+        };
+        answer.assert_problem(502, "backend_error");
+    }
+}
+
+#[tokio::test]
+async fn countries_ok_with_operation_name() {
+    let Some((answer, sent, expected)) =
+        replay("countries-graphql", "country_ok", "/countries/countries/BR").await
+    else {
+        return;
+    };
+    assert_eq!(collapse(&sent["query"]), collapse(&expected["query"]));
+    assert_eq!(sent["operationName"], expected["operationName"]);
+    assert_eq!(sent["variables"], expected["variables"]);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["capital"], "Brasília");
+    assert_eq!(answer.json["languages"], json!(["Portuguese"]));
+    assert_eq!(answer.json["continent"], "South America");
+    assert!(answer.json["states"].as_i64().unwrap() > 20);
+}
+
+#[tokio::test]
+async fn countries_null_is_404() {
+    let Some((answer, _, _)) = replay(
+        "countries-graphql",
+        "country_null",
+        "/countries/countries/XX",
+    )
+    .await
+    else {
+        return;
+    };
+    answer.assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn countries_errors_with_400_and_200_are_both_errors() {
+    let Some((missing, _, _)) = replay(
+        "countries-graphql",
+        "missing_variable",
+        "/countries/countries/BR/name",
+    )
+    .await
+    else {
+        return;
+    };
+    missing.assert_problem(502, "backend_error");
+    assert!(
+        missing.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 400"),
+        "{}",
+        missing.text
+    );
+    for case in [
+        "validation_error_unknown_field",
+        "validation_error_unknown_field_gqlresp",
+    ] {
+        let Some((answer, _, _)) =
+            replay("countries-graphql", case, "/countries/countries/BR/name").await
+        else {
+            return;
+        };
+        answer.assert_problem(502, "backend_error");
+        assert_eq!(answer.json["graphql_code"], "GRAPHQL_VALIDATION_FAILED");
+    }
+    let Some((zod, _, _)) = replay(
+        "countries-graphql",
+        "resolver_error_zod",
+        "/countries/countries/BR/name",
+    )
+    .await
+    else {
+        return;
+    };
+    zod.assert_problem(502, "backend_error");
+    assert_eq!(zod.json["graphql_code"], "VALIDATION_ERROR");
+    assert_eq!(zod.json["graphql_path"], "country.name.lang");
+}
