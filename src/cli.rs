@@ -76,10 +76,33 @@ enum Command {
         #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
         adapters: PathBuf,
     },
+    /// Write an adapter skeleton from a service description.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Print the JSON Schema of adapter or fixture files (what schemas/*.schema.json hold).
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Adapter)]
         kind: SchemaKind,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// One route per query field (GET) and mutation field (POST) of a GraphQL schema (SDL).
+    Graphql {
+        /// The schema file (SDL).
+        schema: PathBuf,
+        /// The GraphQL endpoint the adapter will call.
+        #[arg(long)]
+        url: String,
+        /// The adapter name (URL prefix); default from the schema file name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Write the adapter here instead of printing it (the schema is then referenced relative to it).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -134,6 +157,15 @@ pub fn main() -> ExitCode {
             )),
             Err(code) => code,
         },
+        Command::Import {
+            source:
+                ImportSource::Graphql {
+                    schema,
+                    url,
+                    name,
+                    output,
+                },
+        } => import_graphql(&schema, &url, name.as_deref(), output.as_deref()),
         Command::Schema { kind } => {
             match kind {
                 SchemaKind::Adapter => print!("{}", crate::schema::adapter_schema()),
@@ -309,4 +341,71 @@ fn check(adapters: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn import_graphql(schema: &Path, url: &str, name: Option<&str>, output: Option<&Path>) -> ExitCode {
+    let sdl = match std::fs::read_to_string(schema) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", schema.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let stem = schema
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("graphql");
+    let name = name.map_or_else(
+        || crate::graphql::import::snake(stem).replace('_', "-"),
+        str::to_string,
+    );
+    let schema_ref = match output {
+        Some(out) => relative_to(schema, out.parent().unwrap_or(Path::new("."))),
+        None => schema.display().to_string(),
+    };
+    match crate::graphql::import::import(&sdl, schema, &schema_ref, url, &name) {
+        Ok(imported) => {
+            let written = match output {
+                Some(out) => std::fs::write(out, &imported.yaml)
+                    .map_err(|e| format!("cannot write {}: {e}", out.display())),
+                None => {
+                    print!("{}", imported.yaml);
+                    Ok(())
+                }
+            };
+            if let Err(e) = written {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+            eprintln!(
+                "imported {} route(s); {} field(s) skipped (listed at the top of the adapter)",
+                imported.routes,
+                imported.skipped.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", schema.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `target` as seen from `dir`: relative when both resolve, else absolute.
+fn relative_to(target: &Path, dir: &Path) -> String {
+    let (Ok(target), Ok(dir)) = (std::fs::canonicalize(target), std::fs::canonicalize(dir)) else {
+        return target.display().to_string();
+    };
+    let common = target
+        .components()
+        .zip(dir.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = dir.components().count() - common;
+    let mut rel = std::path::PathBuf::new();
+    for _ in 0..ups {
+        rel.push("..");
+    }
+    rel.extend(target.components().skip(common));
+    rel.display().to_string()
 }

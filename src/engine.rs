@@ -154,16 +154,7 @@ fn interpret_soap(
             if !(200..300).contains(&status) {
                 return Err(Problem::bad_reply(format!("the backend answered HTTP {status} without a SOAP fault")));
             }
-            if let Some(path) = &route.not_found {
-                let missing = match path.eval(&body) {
-                    None => true,
-                    Some(crate::mapping::path::Selected::One(v)) => v.is_null(),
-                    Some(crate::mapping::path::Selected::Many(items)) => items.is_empty(),
-                };
-                if missing {
-                    return Err(Problem::not_found(format!("the backend has no result for this request ({path} is empty)")));
-                }
-            }
+            route.check_found(&body)?;
             route.response.apply(&body).map_err(|e| {
                 Problem::bad_reply(format!("the backend reply does not fit the mapping: field `{}`: {}", e.field, e.message))
             })

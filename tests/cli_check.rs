@@ -20,7 +20,10 @@ fn ponte(args: &[&str]) -> (i32, String, String) {
 fn check_accepts_the_shipped_adapters() {
     let (code, stdout, stderr) = ponte(&["check"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("ok: 5 adapter(s), 16 route(s)"), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: 5 adapter(s), 16 route(s)"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -276,6 +276,9 @@ pub enum ValueType {
     Date,
     /// RFC 3339 / XML `dateTime`
     Datetime,
+    /// Any JSON value, passed on as it is (lists, objects): from a JSON body, or JSON text in a
+    /// query parameter or header.
+    Json,
 }
 
 impl ValueType {
@@ -287,6 +290,7 @@ impl ValueType {
             ValueType::Boolean => "boolean",
             ValueType::Date => "date",
             ValueType::Datetime => "datetime",
+            ValueType::Json => "json",
         }
     }
 }

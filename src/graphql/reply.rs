@@ -52,18 +52,7 @@ pub fn interpret(
     if data.is_null() {
         return Err(Problem::bad_reply("the reply has no `data`"));
     }
-    if let Some(path) = &route.not_found {
-        let missing = match path.eval(&data) {
-            None => true,
-            Some(crate::mapping::path::Selected::One(v)) => v.is_null(),
-            Some(crate::mapping::path::Selected::Many(items)) => items.is_empty(),
-        };
-        if missing {
-            return Err(Problem::not_found(format!(
-                "the backend has no result for this request ({path} is null)"
-            )));
-        }
-    }
+    route.check_found(&data)?;
     route.response.apply(&data).map_err(|e| {
         Problem::bad_reply(format!(
             "the backend reply does not fit the mapping: field `{}`: {}",

@@ -9,6 +9,9 @@ use crate::config::model::ValueType;
 
 /// Converts a reply value to `ty`. Empty text is `null` for every type but string.
 pub fn from_reply(v: &Value, ty: ValueType) -> Result<Value, String> {
+    if ty == ValueType::Json {
+        return Ok(v.clone());
+    }
     match v {
         Value::Null => Ok(Value::Null),
         Value::String(s) => {
@@ -94,6 +97,43 @@ pub fn from_text(text: &str, ty: ValueType) -> Result<Value, String> {
                 Err(fail())
             }
         }
+        ValueType::Json => {
+            serde_json::from_str(t).map_err(|e| format!("`{}` is not JSON: {e}", shorten(text)))
+        }
+    }
+}
+
+/// Parses caller text (query, path, header) as `ty`: stricter than reply text. Integers are
+/// plain digits with an optional `-`, numbers plain decimals; no `1e3`, `+5`, `2.0`, `inf`.
+pub fn from_input_text(text: &str, ty: ValueType) -> Result<Value, String> {
+    let t = text.trim();
+    let plain_int = |s: &str| {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    match ty {
+        ValueType::Integer if plain_int(t) => t
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("`{}` is out of range for an integer", shorten(text))),
+        ValueType::Integer => Err(format!("`{}` is not an integer", shorten(text))),
+        ValueType::Number => {
+            let (int, frac) = t.split_once('.').unwrap_or((t, "0"));
+            if plain_int(int) && !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) {
+                from_text(t, ty)
+            } else {
+                Err(format!("`{}` is not a number", shorten(text)))
+            }
+        }
+        ValueType::Boolean => match t {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!(
+                "`{}` is not a boolean (true or false)",
+                shorten(text)
+            )),
+        },
+        _ => from_text(text, ty),
     }
 }
 
@@ -109,6 +149,7 @@ pub fn from_json_input(v: &Value, ty: ValueType) -> Result<Value, String> {
         (ValueType::Number, Value::Number(_)) => Ok(v.clone()),
         (ValueType::Boolean, Value::Bool(_)) => Ok(v.clone()),
         (ValueType::Date | ValueType::Datetime, Value::String(s)) => from_text(s, ty),
+        (ValueType::Json, v) => Ok(v.clone()),
         _ => Err(format!("expected {}, got {got}", article(ty))),
     }
 }
@@ -142,6 +183,7 @@ pub fn article(ty: ValueType) -> &'static str {
         ValueType::Boolean => "a boolean (true or false)",
         ValueType::Date => "a date (YYYY-MM-DD)",
         ValueType::Datetime => "a date-time (YYYY-MM-DDThh:mm:ss with an optional zone)",
+        ValueType::Json => "JSON",
     }
 }
 
@@ -250,6 +292,21 @@ mod tests {
         assert!(from_reply(&json!("2024-13-01"), ValueType::Date).is_err());
         assert!(from_reply(&json!("2024-01-01T25"), ValueType::Datetime).is_err());
         assert!(from_reply(&json!({"a": 1}), ValueType::String).is_err());
+    }
+
+    #[test]
+    fn caller_text_is_strict() {
+        assert_eq!(from_input_text("-12", ValueType::Integer), Ok(json!(-12)));
+        for bad in ["2.0", "1e3", "+5", " ", "0x10"] {
+            assert!(from_input_text(bad, ValueType::Integer).is_err(), "{bad}");
+        }
+        assert_eq!(
+            from_input_text("9223372036854775808", ValueType::Integer),
+            Err("`9223372036854775808` is out of range for an integer".to_string())
+        );
+        assert_eq!(from_input_text("2.5", ValueType::Number), Ok(json!(2.5)));
+        assert!(from_input_text("inf", ValueType::Number).is_err());
+        assert!(from_input_text("1", ValueType::Boolean).is_err());
     }
 
     #[test]

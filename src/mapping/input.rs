@@ -192,7 +192,7 @@ pub fn decode(
             None | Some(Value::Null) => Ok(None),
             // Text from the URL or a header is parsed; JSON body values must already have the type.
             Some(Value::String(s)) if spec.location != InputLocation::Body => {
-                coerce::from_text(&s, spec.ty).map(Some)
+                coerce::from_input_text(&s, spec.ty).map(Some)
             }
             Some(v) => coerce::from_json_input(&v, spec.ty).map(Some),
         });

@@ -299,7 +299,9 @@ impl Compiler<'_> {
     }
 
     fn value_type(&mut self, tree: &Tree) -> Option<ValueType> {
-        const TYPES: &[&str] = &["string", "integer", "number", "boolean", "date", "datetime"];
+        const TYPES: &[&str] = &[
+            "string", "integer", "number", "boolean", "date", "datetime", "json",
+        ];
         let text = tree.as_str().unwrap_or_default();
         let ty = match text {
             "string" => ValueType::String,
@@ -308,6 +310,7 @@ impl Compiler<'_> {
             "boolean" => ValueType::Boolean,
             "date" => ValueType::Date,
             "datetime" => ValueType::Datetime,
+            "json" => ValueType::Json,
             _ => {
                 let help = match crate::diagnostic::did_you_mean(text, TYPES.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),

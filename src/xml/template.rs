@@ -345,6 +345,7 @@ fn xsd_name(ty: ValueType) -> &'static str {
         ValueType::Boolean => "boolean",
         ValueType::Date => "date",
         ValueType::Datetime => "dateTime",
+        ValueType::Json => "string",
     }
 }
 
