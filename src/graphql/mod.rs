@@ -367,7 +367,8 @@ impl VarCompiler<'_> {
                     None => {
                         let help = match did_you_mean(name, self.inputs.iter().map(|i| i.name)) {
                             Some(x) => format!("did you mean `${x}`?"),
-                            None => "declare it under `input:`, or write `$$` for a literal `$`".to_string(),
+                            None => "declare it under `input:`, or write `$$` for a literal `$`"
+                                .to_string(),
                         };
                         self.errors.push(
                             Diagnostic::error(tree.span, format!("input `{name}` is not declared"))
