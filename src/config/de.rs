@@ -436,7 +436,7 @@ impl<'a> Deserializer<'a> for NodeDe<'a> {
             .filter(|(k, _)| k.as_str().is_some_and(|k| fields.contains(&k)))
             .collect();
         visitor
-            .visit_map(KnownFields {
+            .visit_map(Map {
                 de: self,
                 entries: known.into_iter(),
                 value: None,
@@ -539,38 +539,6 @@ impl<'a, I: Iterator<Item = &'a (Yaml, Yaml)>> MapAccess<'a> for Map<'a, I> {
     }
 }
 
-/// Same as `Map`, over the entries a struct knows (unknown keys were reported already).
-struct KnownFields<'a, I> {
-    de: NodeDe<'a>,
-    entries: I,
-    value: Option<&'a Yaml>,
-}
-
-impl<'a, I: Iterator<Item = &'a (Yaml, Yaml)>> MapAccess<'a> for KnownFields<'a, I> {
-    type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'a>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
-        let mut inner = Map {
-            de: self.de,
-            entries: &mut self.entries,
-            value: None,
-        };
-        let key = inner.next_key_seed(seed)?;
-        self.value = inner.value;
-        Ok(key)
-    }
-    fn next_value_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> Result<T::Value, DeError> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| <DeError as de::Error>::custom("value without a key"))?;
-        seed.deserialize(self.de.child(v))
-            .map_err(|e| e.or_at(v.span))
-    }
-}
-
 struct SpannedAccess<'a> {
     de: NodeDe<'a>,
     step: u8,
@@ -638,80 +606,4 @@ impl<'a> VariantAccess<'a> for NodeDe<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::yaml;
-
-    #[derive(Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Route {
-        method: Spanned<String>,
-        #[serde(default)]
-        timeout: Option<u32>,
-        mode: Option<Mode>,
-    }
-
-    #[derive(Deserialize, Debug, PartialEq)]
-    #[serde(rename_all = "lowercase")]
-    enum Mode {
-        Fast,
-        Slow,
-    }
-
-    fn decode(text: &str) -> (Result<Route, DeError>, Vec<Diagnostic>) {
-        let tree = yaml::parse(text).unwrap();
-        let notes = RefCell::new(Vec::new());
-        let r = from_yaml::<Route>(&tree, &notes).map_err(|e| DeError {
-            span: e.span,
-            message: e.message,
-            help: e.help,
-        });
-        (r, notes.into_inner())
-    }
-
-    #[test]
-    fn spans_point_at_values() {
-        let (route, notes) = decode("timeout: 3\nmethod: GET\n");
-        let route = route.unwrap();
-        assert!(notes.is_empty());
-        assert_eq!(route.method.value, "GET");
-        assert_eq!(
-            (route.method.span.start.line, route.method.span.start.col),
-            (2, 9)
-        );
-    }
-
-    #[test]
-    fn unknown_keys_are_reported_and_skipped() {
-        let (route, notes) = decode("method: GET\ntimout: 3\n");
-        assert!(route.is_ok());
-        assert_eq!(notes.len(), 1);
-        assert_eq!(notes[0].message, "unknown key `timout`");
-        assert_eq!(notes[0].help.as_deref(), Some("did you mean `timeout`?"));
-        assert_eq!(notes[0].span.start.line, 2);
-    }
-
-    #[test]
-    fn type_errors_point_at_the_value() {
-        let (route, _) = decode("method: GET\ntimeout: soon\n");
-        let err = route.unwrap_err();
-        assert_eq!(err.message, "expected a whole number, found `soon`");
-        assert_eq!(err.span.unwrap().start.line, 2);
-    }
-
-    #[test]
-    fn missing_keys_point_at_the_mapping() {
-        let (route, _) = decode("timeout: 3\n");
-        let err = route.unwrap_err();
-        assert_eq!(err.message, "missing required key `method`");
-    }
-
-    #[test]
-    fn unknown_enum_values_suggest() {
-        let (route, _) = decode("method: GET\nmode: fsat\n");
-        let err = route.unwrap_err();
-        assert_eq!(err.message, "unknown value `fsat`");
-        assert_eq!(err.help.as_deref(), Some("did you mean `fast`?"));
-        assert_eq!(err.span.unwrap().start.line, 2);
-    }
-}
+mod tests;

@@ -148,6 +148,21 @@ fn location_name(l: InputLocation) -> &'static str {
     }
 }
 
+/// Percent-decodes path parameters as the router found them.
+pub fn decode_params(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    params
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k,
+                percent_encoding::percent_decode_str(&v)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Decodes every input; `None` for an absent optional input without default.
 pub fn decode(
     specs: &[InputSpec],

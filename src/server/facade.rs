@@ -130,17 +130,7 @@ async fn translate<'p>(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let decoded_params: Vec<(String, String)> = params
-        .into_iter()
-        .map(|(k, v)| {
-            (
-                k,
-                percent_encoding::percent_decode_str(&v)
-                    .decode_utf8_lossy()
-                    .into_owned(),
-            )
-        })
-        .collect();
+    let decoded_params: Vec<(String, String)> = input::decode_params(params);
     let (parts, body) = request.into_parts();
     let body = read_json_body(body, &parts.headers, state.settings.body_limit).await?;
 

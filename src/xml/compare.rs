@@ -56,17 +56,7 @@ pub fn parse(xml: &str) -> Result<Element, String> {
                 }
             }
             Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    _ => match r.as_ref() {
-                        "amp" => '&',
-                        "lt" => '<',
-                        "gt" => '>',
-                        "quot" => '"',
-                        "apos" => '\'',
-                        other => return Err(format!("undeclared entity &{other};")),
-                    },
-                };
+                let c = super::reader::resolve_entity(&r).map_err(|e| e.to_string())?;
                 if let Some(top) = stack.last_mut() {
                     top.text.push(c);
                 }

@@ -367,7 +367,8 @@ fn insert(map: &mut Map<String, Value>, name: String, value: Value, always_array
     }
 }
 
-fn resolve_entity(r: &BytesRef) -> Result<char, XmlError> {
+/// The character of a predefined entity or character reference; anything else is undeclared.
+pub(crate) fn resolve_entity(r: &BytesRef) -> Result<char, XmlError> {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         return Ok(c);
     }
