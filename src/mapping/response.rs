@@ -49,6 +49,8 @@ pub struct Compiler<'a> {
     /// Every path read, with whether it selects through `[*]`: the XML reader turns the elements
     /// named before a `[*]` into arrays even when they occur once.
     pub paths: Vec<Path>,
+    /// Set when a mapping may read anything (a JMESPath expression): nothing may be pruned.
+    pub reads_everything: bool,
 }
 
 /// The position of a character inside a scalar: best effort, for plain one-line scalars.
@@ -230,8 +232,10 @@ impl Compiler<'_> {
                 let mut inner = Compiler {
                     errors: self.errors,
                     paths: Vec::new(),
+                    reads_everything: false,
                 };
                 let fields = inner.fields(entries);
+                self.reads_everything |= inner.reads_everything;
                 let nested = std::mem::take(&mut inner.paths);
                 for p in nested {
                     let mut full = path.clone();
@@ -266,7 +270,10 @@ impl Compiler<'_> {
                 let e = get("expr")?;
                 let text = self.string(e, "expr")?;
                 match jmespath::compile(text) {
-                    Ok(expr) => Mapping::Expr { expr, ty },
+                    Ok(expr) => {
+                        self.reads_everything = true;
+                        Mapping::Expr { expr, ty }
+                    }
                     Err(err) => {
                         self.errors.push(
                             Diagnostic::error(
@@ -436,6 +443,7 @@ mod tests {
         let mut c = Compiler {
             errors: &mut errors,
             paths: vec![],
+            reads_everything: false,
         };
         let m = c.response(&tree);
         match m {

@@ -124,6 +124,7 @@ pub(super) fn compile_route(
     let mut mapping = MappingCompiler {
         errors,
         paths: Vec::new(),
+        reads_everything: false,
     };
     let response = match &route.response {
         Some(r) => mapping.response(&r.0),
@@ -145,7 +146,7 @@ pub(super) fn compile_route(
         .not_found
         .as_ref()
         .and_then(|nf| mapping.path(&nf.value, nf.span));
-    let hints = ArrayHints::from_paths(&mapping.paths);
+    let hints = ArrayHints::from_paths(&mapping.paths).pruning(!mapping.reads_everything);
     let faults = faults::compile(&route.faults, errors);
 
     Some(RoutePlan {

@@ -21,17 +21,21 @@ pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
-/// Which elements are always arrays: a trie of element names from the reply body down.
+/// What the mapping reads of a reply: a trie of element names from the Body down, saying which
+/// elements are always arrays and, when pruning, which subtrees are needed at all (the others are
+/// parsed for well-formedness but never built).
 #[derive(Debug, Clone)]
 pub struct ArrayHints {
     /// Node 0 is the Body.
     nodes: Vec<HintNode>,
+    prune: bool,
 }
 
 impl Default for ArrayHints {
     fn default() -> Self {
         ArrayHints {
             nodes: vec![HintNode::default()],
+            prune: false,
         }
     }
 }
@@ -40,6 +44,8 @@ impl Default for ArrayHints {
 struct HintNode {
     children: Vec<(String, usize)>,
     array: bool,
+    /// A path ends here: the whole subtree is needed.
+    whole: bool,
 }
 
 impl ArrayHints {
@@ -48,15 +54,33 @@ impl ArrayHints {
         let mut hints = ArrayHints::default();
         for path in paths {
             let mut node = 0;
+            let mut element = true;
             for step in &path.steps {
                 match step {
+                    // `@attr` and `#text` live on the element itself: it is needed, not all below it.
+                    Step::Field(name) if name.starts_with(['@', '#']) => element = false,
                     Step::Field(name) => node = hints.child_or_insert(node, name),
                     Step::Each => hints.nodes[node].array = true,
                     Step::Index(_) => {}
                 }
             }
+            if element {
+                hints.nodes[node].whole = true;
+            }
         }
         hints
+    }
+
+    /// Only what the paths reach is built; a mapping that reads everything (a JMESPath
+    /// expression) must not prune.
+    pub fn pruning(mut self, prune: bool) -> ArrayHints {
+        self.prune = prune;
+        self
+    }
+
+    /// Whether an element `name` under a kept element with hint `parent` can be skipped.
+    fn skips(&self, parent: Option<usize>, parent_keeps_all: bool, name: &str) -> bool {
+        self.prune && !parent_keeps_all && parent.is_some_and(|p| self.child(p, name).is_none())
     }
 
     fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
@@ -174,7 +198,11 @@ pub fn read_soap(xml: &[u8], hints: &ArrayHints, limits: Limits) -> Result<SoapR
                     let body = read_body(&mut reader, hints, limits)?;
                     return Ok(body);
                 }
-                skip(&mut reader)?;
+                skip(
+                    &mut reader,
+                    limits.max_depth.saturating_sub(1),
+                    limits.max_depth,
+                )?;
             }
             (Soap::InEnvelope, Event::End(_) | Event::Eof) | (Soap::BeforeEnvelope, Event::Eof) => {
                 return Err(if matches!(state, Soap::InEnvelope) {
@@ -232,13 +260,19 @@ fn not_soap(root: &str) -> XmlError {
     }
 }
 
-/// Skips the element whose start tag was just read (a SOAP Header: not mapped).
-fn skip(reader: &mut NsReader<&[u8]>) -> Result<(), XmlError> {
+/// Skips the element whose start tag was just read (a SOAP Header, or content the mapping does
+/// not read), still refusing what is refused anywhere: DOCTYPEs, nesting deeper than `room`.
+fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(), XmlError> {
     let mut depth = 1usize;
     while depth > 0 {
         let offset = reader.buffer_position();
         match reader.read_event().map_err(|e| syntax(e, offset))? {
-            Event::Start(_) => depth += 1,
+            Event::Start(_) => {
+                depth += 1;
+                if depth > room {
+                    return Err(XmlError::TooDeep(limit));
+                }
+            }
             Event::End(_) => depth -= 1,
             Event::DocType(d) => return Err(doctype(&d)),
             Event::Eof => return Err(syntax_msg("unexpected end of document", offset)),
@@ -251,6 +285,8 @@ fn skip(reader: &mut NsReader<&[u8]>) -> Result<(), XmlError> {
 struct Frame {
     name: String,
     hint: Option<usize>,
+    /// Everything below is needed (inside a subtree a path selects whole).
+    keeps_all: bool,
     map: Map<String, Value>,
     text: String,
     nil: bool,
@@ -262,14 +298,17 @@ impl Frame {
     fn new(
         e: &BytesStart,
         is_soap_ns: bool,
-        parent_hint: Option<usize>,
+        parent: (Option<usize>, bool),
         hints: &ArrayHints,
         reader: &NsReader<&[u8]>,
     ) -> Result<Frame, XmlError> {
         let local = e.local_name();
         let name = local.as_ref().to_string();
+        let hint = parent.0.and_then(|h| hints.child(h, &name));
+        let is_fault = is_soap_ns && name == "Fault";
         let mut frame = Frame {
-            hint: parent_hint.and_then(|h| hints.child(h, &name)),
+            hint,
+            keeps_all: parent.1 || is_fault || hint.is_some_and(|h| hints.nodes[h].whole),
             is_fault: is_soap_ns && name == "Fault",
             name,
             map: Map::new(),
@@ -397,16 +436,35 @@ fn read_body(
             .read_resolved_event()
             .map_err(|e| syntax(e, offset))?;
         let is_soap_ns = stack.is_empty() && matches!(bound(&ns), Some(SOAP11_ENV | SOAP12_ENV));
-        let parent_hint = stack.last().map_or(Some(0), |f| f.hint);
+        let parent = stack
+            .last()
+            .map_or((Some(0), false), |f| (f.hint, f.keeps_all));
         match event {
             Event::Start(e) => {
                 if stack.len() + 3 > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                stack.push(Frame::new(&e, is_soap_ns, parent_hint, hints, reader)?);
+                let local = e.local_name();
+                if !(is_soap_ns && local.as_ref() == "Fault")
+                    && hints.skips(parent.0, parent.1, local.as_ref())
+                {
+                    skip(
+                        reader,
+                        limits.max_depth.saturating_sub(stack.len() + 2),
+                        limits.max_depth,
+                    )?;
+                    continue;
+                }
+                stack.push(Frame::new(&e, is_soap_ns, parent, hints, reader)?);
             }
             Event::Empty(e) => {
-                let frame = Frame::new(&e, is_soap_ns, parent_hint, hints, reader)?;
+                let local = e.local_name();
+                if !(is_soap_ns && local.as_ref() == "Fault")
+                    && hints.skips(parent.0, parent.1, local.as_ref())
+                {
+                    continue;
+                }
+                let frame = Frame::new(&e, is_soap_ns, parent, hints, reader)?;
                 place(frame, &mut stack, &mut body, &mut fault, hints);
             }
             Event::End(_) => match stack.pop() {

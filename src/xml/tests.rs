@@ -137,3 +137,35 @@ fn hostile_and_broken_replies_are_refused_with_reasons() {
         XmlError::Syntax { .. }
     ));
 }
+
+fn pruned(paths: &[&str], xml: &str) -> Result<SoapReply, XmlError> {
+    let paths: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
+    let hints = ArrayHints::from_paths(&paths).pruning(true);
+    read_soap(xml.as_bytes(), &hints, Limits { max_depth: 12 })
+}
+
+#[test]
+fn pruning_builds_only_what_the_mapping_reads() {
+    let xml = env11(
+        r#"<R><A><X><Y>1</Y></X></A><B><C>big</C></B><I id="7"><N>n</N><Junk>j</Junk></I></R>"#,
+    );
+    let reply = pruned(&["R.A", "R.I.@id", "R.I.N"], &xml).unwrap();
+    assert_eq!(
+        reply,
+        SoapReply::Body(json!({"R": {"A": {"X": {"Y": "1"}}, "I": {"@id": "7", "N": "n"}}}))
+    );
+}
+
+#[test]
+fn pruning_never_hides_a_fault_or_a_hostile_reply() {
+    let fault =
+        env11("<s:Fault><faultcode>s:Server</faultcode><faultstring>down</faultstring></s:Fault>");
+    assert!(matches!(pruned(&["R.A"], &fault), Ok(SoapReply::Fault(f)) if f.code == "Server"));
+    let deep = env11(&format!("<R><Skipped>{}</Skipped></R>", "<a>".repeat(20)));
+    assert_eq!(pruned(&["R.A"], &deep).unwrap_err(), XmlError::TooDeep(12));
+    let broken = env11("<R><Skipped><a></b></Skipped></R>");
+    assert!(matches!(
+        pruned(&["R.A"], &broken),
+        Err(XmlError::Syntax { .. })
+    ));
+}
