@@ -73,3 +73,14 @@ fn adapter_schema_file_is_fresh() {
         "schemas/adapter.schema.json is stale: run `cargo run -- schema > schemas/adapter.schema.json`"
     );
 }
+
+#[test]
+fn fixture_schema_file_is_fresh() {
+    let generated = ponte::schema::fixture_schema();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/fixture.schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/fixture.schema.json is stale: run `cargo run -- schema fixture > schemas/fixture.schema.json`"
+    );
+}

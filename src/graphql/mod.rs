@@ -186,24 +186,11 @@ pub fn compile_call(
             return None;
         }
     };
-    // Where a position inside the query lies in the adapter file: a block scalar's content starts
-    // on the line below `query: |`, indented; the file is read again only to report an error.
     let at = |line: usize, column: usize| -> (Span, String) {
-        let mut s = span;
-        if block && span.start.line > 0 {
-            // The block's indentation is that of its first content line (where the span starts).
-            let indent = std::fs::read_to_string(adapter_file)
-                .ok()
-                .and_then(|t| {
-                    t.lines()
-                        .nth(span.start.line as usize - 1)
-                        .map(|l| l.len() - l.trim_start().len())
-                })
-                .unwrap_or(0);
-            s.start.line += line as u32 - 1;
-            s.start.col = (indent + column) as u32;
-        }
-        (s, format!("query {line}:{column}"))
+        (
+            inside_query(span, block.then_some(adapter_file), line, column),
+            format!("query {line}:{column}"),
+        )
     };
     let document = match ast::Document::parse(text.clone(), "query.graphql") {
         Ok(d) => d,
@@ -337,6 +324,35 @@ pub fn compile_call(
             .as_ref()
             .map_or(PartialPolicy::Deny, |p| p.value),
     })
+}
+
+/// Where a position inside an inline query lies in the adapter file. The value's span starts at
+/// its first character: the opening quote of a quoted scalar, the first content line of a block
+/// scalar (`query: |`), whose indentation is then read from the file (only to report an error).
+fn inside_query(span: Span, adapter_file: Option<&Path>, line: usize, column: usize) -> Span {
+    let Some(file) = adapter_file.filter(|_| span.start.line > 0) else {
+        return span;
+    };
+    let Some(first) = std::fs::read_to_string(file).ok().and_then(|t| {
+        t.lines()
+            .nth(span.start.line as usize - 1)
+            .map(str::to_string)
+    }) else {
+        return span;
+    };
+    let start = first.chars().nth(span.start.col as usize - 1);
+    let mut s = span;
+    s.start.line += line as u32 - 1;
+    s.start.col = match start {
+        // Quoted or plain on the key's line: columns count from the value's start.
+        Some('"' | '\'') if line == 1 => span.start.col + column as u32,
+        Some(_) if line == 1 && first[..first.len().min(span.start.col as usize)].contains(':') => {
+            span.start.col + column as u32 - 1
+        }
+        // A block scalar: its content is indented like its first line.
+        _ => (first.len() - first.trim_start().len() + column) as u32,
+    };
+    s
 }
 
 struct VarCompiler<'a> {
