@@ -287,6 +287,7 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
         t_env * 1e9,
         route.call.render(&values).len()
     );
+    assert_eq!(load(catalogue).adapters.len(), CATALOGUE);
     let mut loads: Vec<f64> = (0..7)
         .map(|_| {
             let start = Instant::now();
@@ -309,7 +310,6 @@ fn main() {
     let replies = Replies::new();
     check(route, &replies);
     let catalogue = catalogue_dir();
-    assert_eq!(load(catalogue.path()).adapters.len(), CATALOGUE);
 
     let mut c = Criterion::default().configure_from_args();
     bench_replies(&mut c, route, &replies);
@@ -317,8 +317,46 @@ fn main() {
     bench_load(&mut c, catalogue.path());
     c.final_summary();
 
-    // `cargo test --benches` runs each benchmark once without `--bench`: skip the timing table.
-    if std::env::args().any(|a| a == "--bench") {
+    if wants_summary() {
         summary(route, &replies, catalogue.path());
     }
+}
+
+/// The plain table runs with `cargo bench` and no filter, or with the filter `summary`; not
+/// under `cargo test --benches` (no `--bench`), `--profile-time` or another filter.
+fn wants_summary() -> bool {
+    // Criterion options that take a value (the value is not a filter).
+    const WITH_VALUE: &[&str] = &[
+        "--baseline",
+        "--baseline-lenient",
+        "--color",
+        "--confidence-level",
+        "--load-baseline",
+        "--measurement-time",
+        "--noise-threshold",
+        "--nresamples",
+        "--output-format",
+        "--plotting-backend",
+        "--profile-time",
+        "--sample-size",
+        "--save-baseline",
+        "--significance-level",
+        "--warm-up-time",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--profile-time") {
+        return false;
+    }
+    let mut filters = Vec::new();
+    let mut skip_value = false;
+    for arg in &args {
+        if skip_value {
+            skip_value = false;
+        } else if arg.starts_with('-') {
+            skip_value = WITH_VALUE.contains(&arg.as_str());
+        } else {
+            filters.push(arg.as_str());
+        }
+    }
+    filters.is_empty() || filters == ["summary"]
 }
