@@ -10,7 +10,6 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::backend::http::SendError;
-use crate::config::model::SoapVersion;
 use crate::faults;
 use crate::plan::{AdapterPlan, Call, RoutePlan};
 use crate::problem::Problem;
@@ -32,8 +31,6 @@ pub struct Exchange {
     pub reply: Option<(u16, Option<String>, Bytes)>,
 }
 
-static SOAP_ACTION: HeaderName = HeaderName::from_static("soapaction");
-
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub async fn call(
@@ -49,14 +46,7 @@ pub async fn call(
     }
     let (body, action) = match &route.call {
         Call::Soap(soap) => {
-            if let Ok(ct) = HeaderValue::from_str(&soap.content_type) {
-                headers.push((CONTENT_TYPE, ct));
-            }
-            if soap.version == SoapVersion::V11
-                && let Ok(action) = HeaderValue::from_str(&format!("\"{}\"", soap.action))
-            {
-                headers.push((SOAP_ACTION.clone(), action));
-            }
+            headers.extend(soap.headers.iter().cloned());
             (Bytes::from(soap.render(values)), soap.action.clone())
         }
         Call::Graphql(graphql) => {

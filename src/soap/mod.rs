@@ -1,5 +1,7 @@
 //! SOAP 1.1 / 1.2: envelopes, actions and fault rules, compiled from the adapter.
 
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue};
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -20,6 +22,8 @@ pub struct SoapCall {
     pub action: String,
     /// `Content-Type` header value (1.2 carries the action in it).
     pub content_type: String,
+    /// The HTTP headers every call of the route sends, built once.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     envelope: Template,
 }
 
@@ -190,10 +194,20 @@ impl SoapSettings {
             }
             SoapVersion::V12 => format!("application/soap+xml; charset=utf-8; action=\"{action}\""),
         };
+        let mut headers = Vec::with_capacity(2);
+        if let Ok(ct) = HeaderValue::from_str(&content_type) {
+            headers.push((CONTENT_TYPE, ct));
+        }
+        if self.version == SoapVersion::V11
+            && let Ok(a) = HeaderValue::from_str(&format!("\"{action}\""))
+        {
+            headers.push((HeaderName::from_static("soapaction"), a));
+        }
         SoapCall {
             version: self.version,
             action,
             content_type,
+            headers,
             envelope: Template::from_pieces(parts),
         }
     }
