@@ -435,3 +435,22 @@ async fn a_reply_that_is_not_json_is_502() {
         "a GET is retried once on 502"
     );
 }
+
+#[tokio::test]
+async fn a_document_from_a_file_runs_the_named_operation() {
+    let crm = crm(Behaviour::default()).await;
+    let ponte = facade(&crm, "tests/graphql-adapters", "s3cret").await;
+    let answer = ponte.get("/crmlab/file/3").await;
+    assert_eq!(
+        (answer.status, answer.json.clone()),
+        (200, json!({"name": "Ana Lima", "tags": ["vip", "new"]})),
+        "{}",
+        answer.text
+    );
+    let sent = crm.requests.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(sent["operationName"], "Long");
+    assert!(
+        sent["query"].as_str().unwrap().contains("query Short"),
+        "the whole document is sent"
+    );
+}
