@@ -114,18 +114,16 @@ fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool
         .map(|f| f.code.as_str())
         .filter(|c| !c.is_empty())
         .collect();
-    let what = if partial { "partial data with" } else { "" };
-    let detail = match codes.first() {
-        Some(code) => format!(
-            "the backend answered {what} {} GraphQL error(s), first code `{code}` (HTTP {status}); no fault rule maps it",
-            faults.len()
-        ),
-        None => format!(
-            "the backend answered {what} {} GraphQL error(s) without a code (HTTP {status}); no fault rule maps it",
-            faults.len()
-        ),
+    let what = if partial { "partial data with" } else { "with" };
+    let code = match codes.first() {
+        Some(code) => format!("first code `{code}`"),
+        None => "without a code".to_string(),
     };
-    let mut p = Problem::new(502, "backend_error", detail.replace("  ", " "));
+    let detail = format!(
+        "the backend answered {what} {} GraphQL error(s), {code} (HTTP {status}); no fault rule maps it",
+        faults.len()
+    );
+    let mut p = Problem::new(502, "backend_error", detail);
     if let Some(code) = codes.first() {
         p = p.with("graphql_code", Value::String(code.to_string()));
     }
