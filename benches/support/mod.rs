@@ -221,6 +221,6 @@ routes:
       hits: Search{i}Response.Hits.Hit[*].Name
       first: Search{i}Response.Hits.Hit[0].Name
 "#,
-        version = if i % 2 == 0 { "1.1" } else { "1.2" },
+        version = if i.is_multiple_of(2) { "1.1" } else { "1.2" },
     )
 }

@@ -1,0 +1,220 @@
+//! `ponte-load`: the load benchmark of ponte (issue 5). Run it with `bench/run.sh`.
+//!
+//! One binary, several roles, each its own process so that CPU time and peak memory can be read
+//! per process from `/proc/<pid>/{stat,status}`:
+//!
+//! - `ponte-load backend`: a fast stand-in SOAP backend (axum) answering `POST /small` (~1 KiB)
+//!   and `POST /large` (~100 KiB) with canned replies.
+//! - `ponte-load proxy --backend URL`: a minimal byte-forwarding proxy: the request body streams
+//!   to the backend, the answer streams back, nothing is translated (the floor for any facade
+//!   that makes two HTTP hops).
+//! - `ponte-load ponte --adapters DIR --backend URL [--log human|off]`: ponte itself, through its
+//!   library (`plan::load_dir` + `server::router` + `axum::serve`), with the access log of
+//!   `ponte serve` (compact, level info) written to `/dev/null` unless `--log off`.
+//! - `ponte-load run [options]`: the orchestrator: starts the processes above on 127.0.0.1, drives
+//!   them with `oha`, and prints the results (options in `orchestrate.rs`).
+//! - `ponte-load profile [--size small|large]`: ponte under the same load with `perf record`
+//!   attached to its process.
+//! - `ponte-load many [--many N]`: only the held-connections runs (ponte, then the proxy).
+//!
+//! Every server binds `127.0.0.1:0` and prints `listening ADDR` on stdout once it accepts.
+
+#[path = "../../../benches/support/mod.rs"]
+mod support;
+
+mod orchestrate;
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bytes::Bytes;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(role) = args.first() else {
+        eprintln!(
+            "usage: ponte-load backend | proxy | ponte | run | profile | many  (see the source header)"
+        );
+        return ExitCode::FAILURE;
+    };
+    let rest = &args[1..];
+    let result = match role.as_str() {
+        "backend" => serve(|| async { backend() }),
+        "proxy" => {
+            let backend = flag(rest, "--backend").unwrap_or_default();
+            serve(move || async move { proxy(backend) })
+        }
+        "ponte" => {
+            let adapters = PathBuf::from(flag(rest, "--adapters").unwrap_or_default());
+            let backend = flag(rest, "--backend").unwrap_or_default();
+            let log = flag(rest, "--log").unwrap_or_else(|| "human".into());
+            init_access_log(&log);
+            serve(move || async move { ponte_app(&adapters, &backend) })
+        }
+        "run" => orchestrate::main(rest),
+        "profile" => orchestrate::profile(rest),
+        "many" => orchestrate::many(rest),
+        other => Err(format!("unknown role `{other}`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ponte-load {role}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The value after `name` in `args`.
+pub fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// Serves the app that `make` builds on a multi-threaded runtime (as `ponte serve` does), on an
+/// ephemeral loopback port.
+fn serve<F, Fut>(make: F) -> Result<(), String>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Router, String>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let app = make().await?;
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening {addr}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+        drop(out);
+        axum::serve(listener, app).await.map_err(|e| e.to_string())
+    })
+}
+
+fn backend() -> Result<Router, String> {
+    let small = Bytes::from(support::reply_of_size(1024));
+    let large = Bytes::from(support::reply_of_size(100 * 1024));
+    Ok(Router::new()
+        .route(
+            "/small",
+            post(move |body: Bytes| canned(small.clone(), body)),
+        )
+        .route(
+            "/large",
+            post(move |body: Bytes| canned(large.clone(), body)),
+        ))
+}
+
+async fn canned(reply: Bytes, _request: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
+        reply,
+    )
+        .into_response()
+}
+
+struct Proxy {
+    client: reqwest::Client,
+    backend: String,
+}
+
+fn proxy(backend: String) -> Result<Router, String> {
+    // The same client settings as ponte's backend client, so the two differ only in what they do
+    // with the bytes.
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let state = Arc::new(Proxy { client, backend });
+    Ok(Router::new().fallback(forward).with_state(state))
+}
+
+const FORWARDED: [&str; 3] = ["content-type", "content-length", "soapaction"];
+
+async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut url = String::with_capacity(proxy.backend.len() + parts.uri.path().len());
+    url.push_str(&proxy.backend);
+    url.push_str(parts.uri.path());
+    let mut outgoing = proxy
+        .client
+        .post(url)
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    for name in FORWARDED {
+        if let Some(value) = parts.headers.get(name) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    match outgoing.send().await {
+        Ok(answer) => {
+            let mut response = Response::builder().status(answer.status());
+            for name in ["content-type", "content-length"] {
+                if let Some(value) = answer.headers().get(name) {
+                    response = response.header(name, value);
+                }
+            }
+            response
+                .body(Body::from_stream(answer.bytes_stream()))
+                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+/// ponte, as `ponte serve` builds it: load and compile the adapters, then the router.
+fn ponte_app(adapters: &std::path::Path, backend: &str) -> Result<Router, String> {
+    let lookup = |name: &str| match name {
+        "SMALL_URL" => Some(format!("{backend}/small")),
+        "LARGE_URL" => Some(format!("{backend}/large")),
+        _ => None,
+    };
+    let loaded = ponte::plan::load_dir(adapters, &lookup);
+    let Some(plan) = loaded.plan else {
+        let problems: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+        return Err(format!(
+            "the adapters do not load:\n{}",
+            problems.join("\n")
+        ));
+    };
+    let state = ponte::server::AppState::new(plan, ponte::server::Settings::default());
+    Ok(ponte::server::router(state))
+}
+
+/// The access log `ponte serve` writes by default (compact lines, level info), sent to
+/// `/dev/null` so that formatting and the write call are paid but no disk is involved.
+fn init_access_log(mode: &str) {
+    if mode == "off" {
+        return;
+    }
+    let Ok(sink) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+        return;
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_target(false)
+        .with_writer(std::sync::Mutex::new(sink))
+        .compact()
+        .init();
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The load benchmark of ponte (issue 5). One command, from anywhere in the repository:
+#
+#   bench/run.sh                        # everything, about 3 minutes after the build
+#   bench/run.sh --duration 5           # options go to `ponte-load run`:
+#                                       #   --duration S --warmup S --connections N --many N
+#                                       #   --no-pin --oha PATH --json FILE
+#   bench/run.sh profile --size large   # perf profile of ponte under load (--server proxy too)
+#
+# What it does: builds the load tool in bench/load (a separate cargo project that links ponte as
+# a library), installs the load generator oha with `cargo install oha --locked` when it is not on
+# PATH, then starts on 127.0.0.1 only: a stand-in SOAP backend with canned ~1 KiB and ~100 KiB
+# replies, a byte-forwarding proxy, and ponte (plan::load_dir + server::router + axum::serve, with
+# the access log of `ponte serve`). It measures, at the same concurrency, (a) the backend called
+# directly with SOAP, (b) the proxy, (c) ponte translating JSON -> SOAP -> JSON, for both replies;
+# a fixed-rate run of (b) and (c) at half the proxy's peak; 1,000 connections held against ponte;
+# and ponte's startup with 100 adapters. Each server is its own process, so CPU seconds and peak
+# RSS are read per process from /proc. By default the servers share CPU 0 and oha runs on CPU 1
+# (taskset), so the load generator does not take CPU from what it measures.
+#
+# Output: a Markdown report on stdout and every number as JSON in $OUT
+# (default /tmp/ponte-bench.json). Needs: cargo; taskset (util-linux) for pinning.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/bench/load/target}"
+out="${OUT:-/tmp/ponte-bench.json}"
+
+if ! command -v oha >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/oha" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "bench: installing the load generator: cargo install oha --locked" >&2
+    cargo install oha --locked >&2
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+
+# 1,000 client connections plus 1,000 backend connections in one process need more than the
+# usual 1,024 descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+
+echo "bench: building bench/load (release)" >&2
+cargo build --release --quiet --manifest-path "$repo/bench/load/Cargo.toml"
+tool="$CARGO_TARGET_DIR/release/ponte-load"
+
+pin=()
+if ! command -v taskset >/dev/null 2>&1; then
+  echo "bench: taskset not found; running unpinned" >&2
+  pin=(--no-pin)
+fi
+
+if [ "${1:-}" = "profile" ]; then
+  shift
+  exec "$tool" profile "${pin[@]}" "$@"
+fi
+echo "bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), ponte $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet -- src 2>/dev/null || echo ' (src modified)')" >&2
+exec "$tool" run --json "$out" "${pin[@]}" "$@"
