@@ -131,7 +131,7 @@ pub fn main() -> ExitCode {
             record,
             redact,
         } => {
-            init_logging(log_format);
+            let _log_guard = init_logging(log_format);
             let source = match (mock, record) {
                 (true, _) => Source::Mock(fixtures),
                 (false, Some(dir)) => Source::Record(dir, redact),
@@ -230,16 +230,22 @@ async fn test(
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Log lines are formatted on the request's thread but written by a background thread, so a
+/// slow stdout never holds a request. Keep the guard: dropping it flushes what is queued.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(writer);
     match format {
         LogFormat::Human => builder.compact().init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {

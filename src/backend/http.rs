@@ -24,6 +24,27 @@ impl Default for RetryPolicy {
     }
 }
 
+/// One client for the whole process. Its connection pools are kept per host, so every backend
+/// still has its own pooled keep-alive connections; building a client per adapter instead loads
+/// the TLS root store each time (most of the startup time with many adapters).
+fn shared_client() -> Result<reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(256)
+                // Each attempt has its own deadline too; this only bounds a hanging connect.
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .no_proxy()
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        })
+        .clone()
+}
+
 #[derive(Debug)]
 pub struct HttpBackend {
     client: reqwest::Client,
@@ -61,16 +82,8 @@ impl HttpBackend {
         max_reply: usize,
         headers: HeaderMap,
     ) -> Result<HttpBackend, String> {
-        let client = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .tcp_nodelay(true)
-            .no_proxy()
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(HttpBackend {
-            client,
+            client: shared_client()?,
             url,
             timeout,
             retry,

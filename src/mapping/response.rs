@@ -4,6 +4,8 @@
 //! for arrays of objects, `concat`, `const`, or a JMESPath `expr`. Anything else that is a
 //! mapping is a nested output object.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use crate::config::model::ValueType;
@@ -26,7 +28,8 @@ pub enum Mapping {
         default: Option<Value>,
     },
     Each {
-        path: Path,
+        /// The array's path with `[*]` appended: every element, one or none alike.
+        elements: Path,
         fields: Vec<(String, Mapping)>,
     },
     Concat(Vec<Part>),
@@ -243,8 +246,10 @@ impl Compiler<'_> {
                     full.steps.extend(p.steps);
                     self.paths.push(full);
                 }
+                let mut elements = path;
+                elements.steps.push(super::path::Step::Each);
                 Mapping::Each {
-                    path,
+                    elements,
                     fields: fields?,
                 }
             }
@@ -368,16 +373,14 @@ impl Mapping {
                     .map(Value::Array),
                 _ => Ok(default.clone().unwrap_or(Value::Null)),
             },
-            Mapping::Each { path, fields } => {
-                let mut list = path.clone();
-                list.steps.push(super::path::Step::Each);
-                let Some(Selected::Many(items)) = list.eval(v) else {
+            Mapping::Each { elements, fields } => {
+                let Some(Selected::Many(items)) = elements.eval(v) else {
                     return Ok(Value::Array(Vec::new()));
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     let len = field.len();
-                    field.push_str(&format!("[{i}]"));
+                    let _ = write!(field, "[{i}]");
                     out.push(object(fields, item, field)?);
                     field.truncate(len);
                 }

@@ -472,7 +472,10 @@ fn read_body(
                 None => break,
             },
             Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
+                // Indentation between child elements is never kept: do not collect it.
+                if let Some(top) = stack.last_mut()
+                    && (top.map.is_empty() || !t.trim_ascii().is_empty())
+                {
                     top.text.push_str(&t.xml10_content());
                 }
             }
