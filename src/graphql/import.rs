@@ -278,14 +278,7 @@ fn selection(schema: &Schema, ty: &Type, depth: usize) -> Option<String> {
         _ => return Some(String::new()),
     };
     let mut parts = Vec::new();
-    for f in fields.values() {
-        if f.name.starts_with("__")
-            || f.arguments
-                .iter()
-                .any(|a| a.ty.is_non_null() && a.default_value.is_none())
-        {
-            continue;
-        }
+    for f in fields.values().filter(|f| selectable(f)) {
         match schema.types.get(f.ty.inner_named_type()) {
             Some(ExtendedType::Scalar(_) | ExtendedType::Enum(_)) => parts.push(f.name.to_string()),
             Some(ExtendedType::Object(_) | ExtendedType::Interface(_)) if depth + 1 < MAX_DEPTH => {
@@ -319,14 +312,7 @@ fn response(schema: &Schema, ty: &Type, path: &str, depth: usize) -> Value {
         format!("{path}.")
     };
     let mut out = Map::new();
-    for f in fields.values() {
-        if f.name.starts_with("__")
-            || f.arguments
-                .iter()
-                .any(|a| a.ty.is_non_null() && a.default_value.is_none())
-        {
-            continue;
-        }
+    for f in fields.values().filter(|f| selectable(f)) {
         let at = format!("{prefix}{}", f.name);
         match schema.types.get(f.ty.inner_named_type()) {
             Some(ExtendedType::Scalar(_) | ExtendedType::Enum(_)) => {
@@ -351,6 +337,15 @@ fn response(schema: &Schema, ty: &Type, path: &str, depth: usize) -> Value {
         return json!({ "items": { "each": path, "fields": out } });
     }
     Value::Object(out)
+}
+
+/// Fields a generated selection can ask for: not introspection, no required arguments.
+fn selectable(f: &FieldDefinition) -> bool {
+    !f.name.starts_with("__")
+        && !f
+            .arguments
+            .iter()
+            .any(|a| a.ty.is_non_null() && a.default_value.is_none())
 }
 
 /// `createContact` -> `create_contact`, `boardsByID` -> `boards_by_id`
