@@ -18,3 +18,6 @@ pub mod schema;
 pub mod server;
 pub mod soap;
 pub mod xml;
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -202,7 +202,8 @@ fn digits(s: &str) -> bool {
 /// `YYYY-MM-DD`, optionally followed by an XML time zone (`Z`, `+02:00`) or a time.
 fn is_date(t: &str) -> bool {
     let b = t.as_bytes();
-    if b.len() < 10 || !t.is_char_boundary(10) {
+    // Slicing below is by byte: only ASCII may be sliced (a caller's `20é€…` must not panic).
+    if b.len() < 10 || !b[..10].is_ascii() {
         return false;
     }
     let (y, m, d) = (&t[0..4], &t[5..7], &t[8..10]);
@@ -216,6 +217,9 @@ fn is_date(t: &str) -> bool {
 }
 
 fn is_zone(z: &str) -> bool {
+    if !z.is_ascii() {
+        return false;
+    }
     let b = z.as_bytes();
     z == "Z"
         || (b.len() == 6
@@ -227,7 +231,7 @@ fn is_zone(z: &str) -> bool {
 
 /// `YYYY-MM-DDThh:mm:ss[.fraction][zone]` (a space instead of `T` is accepted).
 fn is_datetime(t: &str) -> bool {
-    if t.len() < 19 || !t.is_char_boundary(10) || !t.is_char_boundary(19) || !is_date(&t[..10]) {
+    if t.len() < 19 || !t.as_bytes()[..19].is_ascii() || !is_date(&t[..10]) {
         return false;
     }
     let b = t.as_bytes();
@@ -292,6 +296,23 @@ mod tests {
         assert!(from_reply(&json!("2024-13-01"), ValueType::Date).is_err());
         assert!(from_reply(&json!("2024-01-01T25"), ValueType::Datetime).is_err());
         assert!(from_reply(&json!({"a": 1}), ValueType::String).is_err());
+    }
+
+    #[test]
+    fn hostile_unicode_in_dates_is_refused_not_a_panic() {
+        for text in [
+            "20é€-01-01",
+            "2024-01-0€",
+            "2024-01-01T1€:00:00",
+            "2024-01-01+é:00",
+            "２０２４-01-01",
+        ] {
+            assert!(from_input_text(text, ValueType::Date).is_err(), "{text}");
+            assert!(
+                from_input_text(text, ValueType::Datetime).is_err(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -169,3 +169,41 @@ fn pruning_never_hides_a_fault_or_a_hostile_reply() {
         Err(XmlError::Syntax { .. })
     ));
 }
+
+/// Deterministic mutations of real-looking replies: whatever the bytes, the reader answers with a
+/// value or an error, never a panic.
+#[test]
+fn mutated_replies_never_panic() {
+    let seed_docs = [
+        env11(
+            r#"<R xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><I id="1"><N>a &amp; b</N><V xsi:type="xsd:int">7</V></I><I id="2"><N><![CDATA[x]]></N><E xsi:nil="true"/></I></R>"#,
+        ),
+        env11("<s:Fault><faultcode>s:Client.X</faultcode><faultstring>bad</faultstring></s:Fault>"),
+    ];
+    let hints = ArrayHints::from_paths(&[Path::parse("R.I[*].N").unwrap()]).pruning(true);
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"<>/&;:=\"' \n\x00\xff\xc3\xa9#[]!?-xsiabc";
+    for doc in &seed_docs {
+        for _ in 0..3000 {
+            let mut bytes = doc.as_bytes().to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            let _ = read_soap(&bytes, &hints, Limits::default());
+            let _ = read_soap(&bytes, &ArrayHints::default(), Limits { max_depth: 4 });
+        }
+    }
+}
