@@ -171,7 +171,11 @@ pub fn compile_adapter(
             },
             warnings,
         )),
-        _ => Err(errors),
+        _ => {
+            // Warnings (schema defects) are still worth reading beside the errors.
+            errors.extend(warnings);
+            Err(errors)
+        }
     }
 }
 
