@@ -389,19 +389,21 @@ fn xsd_type(qname: &str) -> Option<ValueType> {
 }
 
 fn insert(map: &mut Map<String, Value>, name: String, value: Value, always_array: bool) {
-    match map.get_mut(&name) {
-        Some(Value::Array(items)) if always_array || !items.is_empty() => items.push(value),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, value]);
-        }
-        None => {
-            let v = if always_array {
+    // One lookup per element: the entry decides between first, second and later occurrences.
+    match map.entry(name) {
+        serde_json::map::Entry::Occupied(mut seen) => match seen.get_mut() {
+            Value::Array(items) if always_array || !items.is_empty() => items.push(value),
+            existing => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+        },
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(if always_array {
                 Value::Array(vec![value])
             } else {
                 value
-            };
-            map.insert(name, v);
+            });
         }
     }
 }
