@@ -25,7 +25,6 @@ pub struct Outcome {
 
 #[derive(Debug, Clone, Default)]
 pub struct Exchange {
-    pub action: String,
     pub sent: Bytes,
     /// Status, content type and body of the reply, when there was one.
     pub reply: Option<(u16, Option<String>, Bytes)>,
@@ -44,10 +43,10 @@ pub async fn call(
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.push((REQUEST_ID.clone(), id));
     }
-    let (body, action) = match &route.call {
+    let body = match &route.call {
         Call::Soap(soap) => {
             headers.extend(soap.headers.iter().cloned());
-            (Bytes::from(soap.render(values)), soap.action.clone())
+            Bytes::from(soap.render(values))
         }
         Call::Graphql(graphql) => {
             headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
@@ -55,11 +54,10 @@ pub async fn call(
                 ACCEPT,
                 HeaderValue::from_static("application/graphql-response+json, application/json"),
             ));
-            (Bytes::from(graphql.render(values)), String::new())
+            Bytes::from(graphql.render(values))
         }
     };
     let mut record = Exchange {
-        action,
         sent: body.clone(),
         reply: None,
     };

@@ -60,7 +60,6 @@ pub struct HttpBackend {
 pub struct Exchange {
     pub status: u16,
     pub content_type: Option<String>,
-    pub headers: HeaderMap,
     pub body: Bytes,
     pub elapsed: Duration,
     pub attempts: u32,
@@ -133,41 +132,46 @@ impl HttpBackend {
         headers: &[(HeaderName, HeaderValue)],
         timeout: Duration,
     ) -> Result<Exchange, SendError> {
-        let mut request = self
-            .client
-            .post(self.url.clone())
-            .headers(self.headers.clone())
-            .body(body);
+        let mut request = self.client.post(self.url.clone()).body(body);
+        if !self.headers.is_empty() {
+            request = request.headers(self.headers.clone());
+        }
         for (name, value) in headers {
             request = request.header(name, value);
         }
         let exchange = async {
             let mut response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let content_type = headers
+            let content_type = response
+                .headers()
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            if response
-                .content_length()
-                .is_some_and(|n| n as usize > self.max_reply)
-            {
-                return Err(SendError::TooLarge(self.max_reply));
-            }
-            let mut buf =
-                Vec::with_capacity(response.content_length().map_or(8192, |n| n as usize));
-            while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                if buf.len() + chunk.len() > self.max_reply {
+            let body = match response.content_length() {
+                Some(n) if n as usize > self.max_reply => {
                     return Err(SendError::TooLarge(self.max_reply));
                 }
-                buf.extend_from_slice(&chunk);
+                // A declared length within the cap: read it whole (one chunk needs no copy).
+                Some(_) => response.bytes().await.map_err(classify)?,
+                // No length: read chunk by chunk, stopping at the cap.
+                None => {
+                    let mut buf = Vec::with_capacity(8192);
+                    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                        if buf.len() + chunk.len() > self.max_reply {
+                            return Err(SendError::TooLarge(self.max_reply));
+                        }
+                        buf.extend_from_slice(&chunk);
+                    }
+                    Bytes::from(buf)
+                }
+            };
+            if body.len() > self.max_reply {
+                return Err(SendError::TooLarge(self.max_reply));
             }
             Ok(Exchange {
                 status,
                 content_type,
-                headers,
-                body: Bytes::from(buf),
+                body,
                 elapsed: Duration::ZERO,
                 attempts: 1,
             })

@@ -34,7 +34,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .cloned()
         .unwrap_or_else(|| RequestId(String::new()));
     let method = request.method().clone();
-    let uri_path = request.uri().path().to_string();
+    let uri = request.uri().clone();
     let plan = state.plan.load_full();
     let mut access = Access::default();
     let result = translate(&state, &plan, request, &id.0, &mut access).await;
@@ -48,7 +48,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         target: "ponte::access",
         request_id = %id.0,
         method = %method,
-        path = %uri_path,
+        path = uri.path(),
         adapter = access.adapter,
         route = access.route,
         status,
