@@ -104,12 +104,7 @@ async fn strawberry_error_without_code_maps_by_message() {
     let env = HashMap::from([("GRAPHQL_URL".to_string(), backend.url.clone())]);
     let ponte = Ponte::start(&repo_path("tests/corpus-graphql"), env).await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/strawberry/contacts"))
-                .json(&json!({"name": "  "})),
-        )
+        .post_json("/strawberry/contacts", &json!({"name": "  "}))
         .await;
     answer.assert_problem(422, "invalid_name");
     assert_eq!(answer.json["detail"], "name must not be empty");
@@ -169,14 +164,7 @@ async fn countries_errors_with_400_and_200_are_both_errors() {
         return;
     };
     missing.assert_problem(502, "backend_error");
-    assert!(
-        missing.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("HTTP 400"),
-        "{}",
-        missing.text
-    );
+    assert!(missing.detail().contains("HTTP 400"), "{}", missing.text);
     for case in [
         "validation_error_unknown_field",
         "validation_error_unknown_field_gqlresp",

@@ -438,11 +438,9 @@ routes:
     };
     let ponte = Ponte::serve(plan, settings).await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/vault/open"))
-                .json(&json!({"box": "b1", "access_token": "t-999"})),
+        .post_json(
+            "/vault/open",
+            &json!({"box": "b1", "access_token": "t-999"}),
         )
         .await;
     assert_eq!(

@@ -307,11 +307,9 @@ async fn create_contact_is_a_post_with_a_json_body() {
     let crm = crm(Behaviour::default()).await;
     let ponte = facade(&crm, "adapters", "s3cret").await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/crm/contacts"))
-                .json(&json!({"first_name": "Lia", "last_name": "Reis", "email": "lia@reis.com"})),
+        .post_json(
+            "/crm/contacts",
+            &json!({"first_name": "Lia", "last_name": "Reis", "email": "lia@reis.com"}),
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -325,11 +323,9 @@ async fn create_contact_is_a_post_with_a_json_body() {
     );
 
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/crm/contacts"))
-                .json(&json!({"first_name": " ", "last_name": "Reis"})),
+        .post_json(
+            "/crm/contacts",
+            &json!({"first_name": " ", "last_name": "Reis"}),
         )
         .await;
     answer.assert_problem(422, "invalid_contact");
@@ -378,12 +374,7 @@ async fn errors_decide_whether_the_status_is_200_or_400() {
             answer.json["graphql_code"], "GRAPHQL_VALIDATION_FAILED",
             "HTTP {status}"
         );
-        assert!(
-            answer.json["detail"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("HTTP {status}"))
-        );
+        assert!(answer.detail().contains(&format!("HTTP {status}")));
     }
 }
 
@@ -421,14 +412,7 @@ async fn a_reply_that_is_not_json_is_502() {
     let ponte = facade(&crm, "adapters", "s3cret").await;
     let answer = ponte.get("/crm/contacts/1").await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("HTML page"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("HTML page"), "{}", answer.text);
     assert_eq!(
         crm.requests.lock().unwrap().len(),
         2,

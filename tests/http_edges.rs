@@ -88,11 +88,9 @@ async fn path_input_failing_its_pattern_is_400() {
 async fn json_body_inputs_are_typed_and_validated() {
     let (backend, ponte) = lab().await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo?mode=slow"))
-                .json(&json!({"name": 5, "customer": {"age": 200}})),
+        .post_json(
+            "/lab/echo?mode=slow",
+            &json!({"name": 5, "customer": {"age": 200}}),
         )
         .await;
     answer.assert_problem(400, "bad_input");
@@ -111,11 +109,9 @@ async fn json_body_inputs_are_typed_and_validated() {
 async fn nested_body_fields_and_optional_inputs_reach_the_backend() {
     let (backend, ponte) = lab().await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "Ada", "customer": {"age": 36}})),
+        .post_json(
+            "/lab/echo",
+            &json!({"name": "Ada", "customer": {"age": 36}}),
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);

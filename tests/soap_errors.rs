@@ -87,14 +87,7 @@ async fn html_error_page_is_502_saying_so() {
     let ponte = Ponte::shipped(&backend).await;
     let answer = ponte.get("/calculator/add?a=1&b=2").await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("HTML page"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("HTML page"), "{}", answer.text);
     assert_eq!(
         backend.count(),
         2,
@@ -108,11 +101,7 @@ async fn empty_reply_body_is_502_saying_so() {
     let ponte = Ponte::shipped(&backend).await;
     let answer = ponte.get("/calculator/add?a=1&b=2").await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"].as_str().unwrap().contains("empty"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("empty"), "{}", answer.text);
 }
 
 #[tokio::test]
@@ -122,10 +111,7 @@ async fn xml_that_is_not_soap_is_502() {
     let answer = ponte.get("/calculator/add?a=1&b=2").await;
     answer.assert_problem(502, "bad_backend_reply");
     assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not a SOAP envelope"),
+        answer.detail().contains("not a SOAP envelope"),
         "{}",
         answer.text
     );
@@ -138,14 +124,7 @@ async fn slow_backend_is_504_after_the_timeout() {
             .await;
     let ponte = lab(&backend.url).await;
     let started = std::time::Instant::now();
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     answer.assert_problem(504, "backend_timeout");
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -164,11 +143,7 @@ async fn connection_refused_is_502() {
     let ponte = lab(&format!("http://127.0.0.1:{port}/service")).await;
     let answer = ponte.get("/lab/items").await;
     answer.assert_problem(502, "backend_unreachable");
-    assert!(
-        answer.json["detail"].as_str().unwrap().contains("refused"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("refused"), "{}", answer.text);
     assert!(
         !answer.text.contains(&port.to_string()),
         "the backend address leaked: {}",
@@ -181,23 +156,9 @@ async fn oversized_reply_is_502() {
     let big = format!("<Text>{}</Text>", "x".repeat(100 * 1024));
     let backend = StandIn::always(Reply::xml(200, echo(&big))).await;
     let ponte = lab(&backend.url).await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("larger than"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("larger than"), "{}", answer.text);
 }
 
 #[tokio::test]
@@ -205,20 +166,9 @@ async fn doctype_and_entity_declarations_are_refused() {
     let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><EchoResponse xmlns="urn:lab"><Text>&lol2;</Text></EchoResponse></soap:Body></soap:Envelope>"#;
     let backend = StandIn::always(Reply::xml(200, bomb)).await;
     let ponte = lab(&backend.url).await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"].as_str().unwrap().contains("DOCTYPE"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("DOCTYPE"), "{}", answer.text);
 }
 
 #[tokio::test]
@@ -226,42 +176,20 @@ async fn deeply_nested_reply_is_refused() {
     let deep = format!("{}x{}", "<a>".repeat(500), "</a>".repeat(500));
     let backend = StandIn::always(Reply::xml(200, echo(&deep))).await;
     let ponte = lab(&backend.url).await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     answer.assert_problem(502, "bad_backend_reply");
-    assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("deeper than"),
-        "{}",
-        answer.text
-    );
+    assert!(answer.detail().contains("deeper than"), "{}", answer.text);
 }
 
 #[tokio::test]
 async fn reply_that_does_not_fit_the_mapping_is_502_naming_the_field() {
     let backend = StandIn::always(Reply::xml(200, echo("<Count>many</Count>"))).await;
     let ponte = lab(&backend.url).await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     answer.assert_problem(502, "bad_backend_reply");
     assert!(
-        answer.json["detail"]
-            .as_str()
-            .unwrap()
+        answer
+            .detail()
             .contains("field `count`: `many` is not an integer"),
         "{}",
         answer.text
@@ -275,14 +203,7 @@ async fn xsi_nil_entities_attributes_and_types_convert() {
     );
     let backend = StandIn::always(Reply::xml(200, reply)).await;
     let ponte = lab(&backend.url).await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .json(&json!({"name": "x"})),
-        )
-        .await;
+    let answer = ponte.post_json("/lab/echo", &json!({"name": "x"})).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(
         answer.json,

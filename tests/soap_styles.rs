@@ -151,11 +151,9 @@ routes:
     )
     .await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/hdr/orders"))
-                .json(&json!({"items": {"first": "A-1", "second": "B-2"}})),
+        .post_json(
+            "/hdr/orders",
+            &json!({"items": {"first": "A-1", "second": "B-2"}}),
         )
         .await;
     assert_eq!(

@@ -168,6 +168,10 @@ impl Ponte {
         .await
     }
 
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Answer {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         Answer::read(request.send().await.unwrap()).await
     }
@@ -198,6 +202,11 @@ impl Answer {
             json,
             text,
         }
+    }
+
+    /// The problem's `detail` (empty when there is none).
+    pub fn detail(&self) -> &str {
+        self.json["detail"].as_str().unwrap_or_default()
     }
 
     pub fn content_type(&self) -> &str {
