@@ -471,3 +471,52 @@ routes:
     assert_eq!(suite.results.len(), 1);
     assert!(suite.passed(), "{}", suite::report(&suite, false));
 }
+
+#[tokio::test]
+async fn recorded_graphql_calls_replay_green() {
+    let reply = r#"{"data":{"contact":{"firstName":"Ana","phone":"+55 11 4000-0000"}}}"#;
+    let backend = StandIn::always(Reply::xml(200, reply).with_type("application/json")).await;
+    let recordings = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([
+        ("CRM_URL".to_string(), backend.url.clone()),
+        ("CRM_TOKEN".to_string(), "s3cret".to_string()),
+    ]);
+    let lookup = move |n: &str| vars.get(n).cloned();
+    let plan = ponte::plan::load_dir(&repo_path("tests/graphql-adapters"), &lookup)
+        .plan
+        .unwrap();
+    let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
+    let settings = ponte::server::Settings {
+        mode: ponte::server::Mode::Record(recorder),
+        ..Default::default()
+    };
+    let ponte = Ponte::serve(plan, settings).await;
+    let answer = ponte.get("/crmlab/strict/3").await;
+    assert_eq!(
+        answer.json,
+        json!({"name": "Ana", "phone": "+55 11 4000-0000"}),
+        "{}",
+        answer.text
+    );
+
+    let case = std::fs::read_to_string(recordings.path().join("crmlab/strict-1.yaml")).unwrap();
+    assert!(
+        case.contains("variables:") && case.contains("id: \"3\""),
+        "{case}"
+    );
+    assert!(
+        recordings
+            .path()
+            .join("crmlab/strict-1.reply.json")
+            .exists()
+    );
+    let suite = run(
+        &repo_path("tests/graphql-adapters"),
+        recordings.path(),
+        None,
+    )
+    .await;
+    assert!(suite.diagnostics.is_empty(), "{:?}", suite.diagnostics);
+    assert_eq!(suite.results.len(), 1);
+    assert!(suite.passed(), "{}", suite::report(&suite, false));
+}

@@ -134,13 +134,7 @@ async fn nested_body_fields_and_optional_inputs_reach_the_backend() {
 async fn malformed_json_is_400() {
     let (_, ponte) = lab().await;
     let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .header("content-type", "application/json")
-                .body("{\"name\": "),
-        )
+        .post_raw("/lab/echo", "application/json", "{\"name\": ")
         .await;
     answer.assert_problem(400, "malformed_json");
 }
@@ -148,15 +142,7 @@ async fn malformed_json_is_400() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
     let (_, ponte) = lab().await;
-    let answer = ponte
-        .send(
-            ponte
-                .client
-                .post(ponte.url("/lab/echo"))
-                .header("content-type", "text/plain")
-                .body("name=x"),
-        )
-        .await;
+    let answer = ponte.post_raw("/lab/echo", "text/plain", "name=x").await;
     answer.assert_problem(415, "unsupported_media_type");
 }
 

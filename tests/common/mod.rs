@@ -172,6 +172,17 @@ impl Ponte {
         self.send(self.client.post(self.url(path)).json(body)).await
     }
 
+    /// A POST with a raw body of the given content type (for bodies that are not JSON).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &'static str) -> Answer {
+        self.send(
+            self.client
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         Answer::read(request.send().await.unwrap()).await
     }
