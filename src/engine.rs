@@ -16,7 +16,8 @@ use crate::problem::Problem;
 use crate::xml::reader::{self, Limits, SoapReply, XmlError};
 
 pub struct Outcome {
-    pub result: Result<Value, Problem>,
+    /// The answer as JSON text, or why there is none.
+    pub result: Result<Vec<u8>, Problem>,
     /// Time spent waiting for the backend (all attempts).
     pub backend_time: Duration,
     /// What went to the backend and what came back (cheap: shared buffers), for recording.
@@ -107,13 +108,13 @@ fn send_problem(e: SendError, timeout: Duration) -> Problem {
     }
 }
 
-/// Turns a backend reply into the route's answer.
+/// Turns a backend reply into the route's answer (JSON text).
 pub fn interpret(
     route: &RoutePlan,
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<Value, Problem> {
+) -> Result<Vec<u8>, Problem> {
     match &route.call {
         Call::Soap(_) => interpret_soap(route, status, content_type, body),
         Call::Graphql(call) => crate::graphql::interpret(route, call, status, content_type, body),
@@ -125,7 +126,7 @@ fn interpret_soap(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<Value, Problem> {
+) -> Result<Vec<u8>, Problem> {
     let reply = reader::read_soap(body, &route.hints, Limits::default())
         .map_err(|e| reply_problem(e, status, content_type))?;
     match reply {
@@ -142,8 +143,8 @@ fn interpret_soap(
             if !(200..300).contains(&status) {
                 return Err(Problem::bad_reply(format!("the backend answered HTTP {status} without a SOAP fault")));
             }
-            route.check_found(&body)?;
-            route.response.apply(&body).map_err(|e| {
+            route.check_found(body.body())?;
+            route.response.answer(body.body()).map_err(|e| {
                 Problem::bad_reply(format!("the backend reply does not fit the mapping: field `{}`: {}", e.field, e.message))
             })
         }

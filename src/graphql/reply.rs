@@ -16,7 +16,7 @@ pub fn interpret(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<Value, Problem> {
+) -> Result<Vec<u8>, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::bad_reply(format!(
             "the reply body is empty (HTTP {status})"
@@ -53,7 +53,7 @@ pub fn interpret(
         return Err(Problem::bad_reply("the reply has no `data`"));
     }
     route.check_found(&data)?;
-    route.response.apply(&data).map_err(|e| {
+    route.response.answer(&data).map_err(|e| {
         Problem::bad_reply(format!(
             "the backend reply does not fit the mapping: field `{}`: {}",
             e.field, e.message

@@ -2,5 +2,6 @@
 
 pub mod coerce;
 pub mod input;
+pub mod node;
 pub mod path;
 pub mod response;

@@ -1,10 +1,10 @@
 //! Paths into a reply: `A.B.C`, `Items.Item[*].Name`, `Items.Item[0]`, `Item.@id`, `Note.#text`.
 //!
-//! Parsed and checked once at load time; evaluated against the reply as JSON.
+//! Parsed and checked once at load time; evaluated against any reply `Node`.
 
 use std::fmt;
 
-use serde_json::Value;
+use super::node::Node;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -103,8 +103,8 @@ impl Path {
     }
 
     /// Evaluates against `root`. Single paths give `None` when anything on the way is missing;
-    /// paths with `[*]` give an array (empty when nothing matched).
-    pub fn eval<'v>(&self, root: &'v Value) -> Option<Selected<'v>> {
+    /// paths with `[*]` give a list (empty when nothing matched).
+    pub fn select<'a, N: Node<'a>>(&self, root: N) -> Option<Selected<N>> {
         if !self.is_multi() {
             return eval_single(&self.steps, root).map(Selected::One);
         }
@@ -118,41 +118,27 @@ fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '-' | '@' | '#' | ':')
 }
 
-pub enum Selected<'v> {
-    One(&'v Value),
-    Many(Vec<&'v Value>),
+pub enum Selected<N> {
+    One(N),
+    Many(Vec<N>),
 }
 
-fn step<'v>(s: &Step, v: &'v Value) -> Option<&'v Value> {
-    match (s, v) {
-        (Step::Field(name), Value::Object(map)) => map.get(name),
-        (Step::Index(i), Value::Array(items)) => items.get(*i),
-        // A lone element where a list was expected is element 0 of a one-element list.
-        (Step::Index(0), other) if !other.is_null() => Some(other),
-        _ => None,
-    }
-}
-
-fn eval_single<'v>(steps: &[Step], mut v: &'v Value) -> Option<&'v Value> {
+fn eval_single<'a, N: Node<'a>>(steps: &[Step], mut v: N) -> Option<N> {
     for s in steps {
-        v = step(s, v)?;
+        v = v.get(s)?;
     }
     Some(v)
 }
 
-fn collect<'v>(steps: &[Step], v: &'v Value, out: &mut Vec<&'v Value>) {
+fn collect<'a, N: Node<'a>>(steps: &[Step], v: N, out: &mut Vec<N>) {
     let Some((first, rest)) = steps.split_first() else {
         out.push(v);
         return;
     };
     match first {
-        Step::Each => match v {
-            Value::Array(items) => items.iter().for_each(|item| collect(rest, item, out)),
-            Value::Null => {}
-            single => collect(rest, single, out),
-        },
+        Step::Each => v.for_each_item(&mut |item| collect(rest, item, out)),
         s => {
-            if let Some(next) = step(s, v) {
+            if let Some(next) = v.get(s) {
                 collect(rest, next, out)
             }
         }
@@ -180,7 +166,7 @@ impl fmt::Display for Path {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn p(s: &str) -> Path {
         Path::parse(s).unwrap()
@@ -214,17 +200,17 @@ mod tests {
     fn projects_arrays_and_single_elements_alike() {
         let v = json!({"Items": {"Item": [{"Name": "a"}, {"Name": "b"}]}});
         let single = json!({"Items": {"Item": {"Name": "a"}}});
-        let names = |v: &Value| match p("Items.Item[*].Name").eval(v) {
+        let names = |v: &Value| match p("Items.Item[*].Name").select(v) {
             Some(Selected::Many(items)) => items.into_iter().cloned().collect::<Vec<_>>(),
             _ => panic!("expected many"),
         };
         assert_eq!(names(&v), vec![json!("a"), json!("b")]);
         assert_eq!(names(&single), vec![json!("a")]);
         assert_eq!(names(&json!({})), Vec::<Value>::new());
-        assert!(matches!(p("Items.Item[1].Name").eval(&v), Some(Selected::One(x)) if x == "b"));
+        assert!(matches!(p("Items.Item[1].Name").select(&v), Some(Selected::One(x)) if x == "b"));
         assert!(
-            matches!(p("Items.Item[0].Name").eval(&single), Some(Selected::One(x)) if x == "a")
+            matches!(p("Items.Item[0].Name").select(&single), Some(Selected::One(x)) if x == "a")
         );
-        assert!(p("Items.Missing").eval(&v).is_none());
+        assert!(p("Items.Missing").select(&v).is_none());
     }
 }

@@ -6,13 +6,14 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::config::model::ValueType;
 use crate::config::{Spanned, Tree, TreeKind};
 use crate::diagnostic::{Diagnostic, Span};
 
 use super::coerce;
+use super::node::{self, Node};
 use super::path::{Path, Selected};
 
 const MAPPING_KEYS: &[&str] = &[
@@ -345,90 +346,188 @@ pub struct MapError {
     pub message: String,
 }
 
+/// Where in the answer a mapping is: output field names and list positions, spelt out only
+/// when something goes wrong.
+enum Seg<'m> {
+    Name(&'m str),
+    Index(usize),
+}
+
+fn field_name(at: &[Seg]) -> String {
+    let mut field = String::new();
+    for seg in at {
+        match seg {
+            Seg::Name(name) => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(name);
+            }
+            Seg::Index(i) => {
+                let _ = write!(field, "[{i}]");
+            }
+        }
+    }
+    field
+}
+
+fn fail(at: &[Seg], message: String) -> MapError {
+    MapError {
+        field: field_name(at),
+        message,
+    }
+}
+
 impl Mapping {
-    /// Reshapes `reply` (the SOAP body as JSON) into the output.
-    pub fn apply(&self, reply: &Value) -> Result<Value, MapError> {
-        let mut field = String::new();
-        self.eval(reply, &mut field)
+    /// Reshapes `reply` into the answer, as JSON text.
+    pub fn answer<'a, N: Node<'a>>(&self, reply: N) -> Result<Vec<u8>, MapError> {
+        let mut out = Vec::with_capacity(256);
+        self.write(reply, &mut out, &mut Vec::new())?;
+        Ok(out)
     }
 
-    fn eval(&self, v: &Value, field: &mut String) -> Result<Value, MapError> {
-        let fail = |field: &String, message: String| MapError {
-            field: field.clone(),
-            message,
-        };
+    /// Reshapes `reply` into the answer, as a JSON value.
+    pub fn apply<'a, N: Node<'a>>(&self, reply: N) -> Result<Value, MapError> {
+        let mut at = Vec::new();
+        self.value(reply, &mut at)
+    }
+
+    fn value<'a, 'm, N: Node<'a>>(
+        &'m self,
+        v: N,
+        at: &mut Vec<Seg<'m>>,
+    ) -> Result<Value, MapError> {
+        let mut out = Vec::new();
+        self.write(v, &mut out, at)?;
+        serde_json::from_slice(&out).map_err(|e| fail(at, e.to_string()))
+    }
+
+    fn write<'a, 'm, N: Node<'a>>(
+        &'m self,
+        v: N,
+        out: &mut Vec<u8>,
+        at: &mut Vec<Seg<'m>>,
+    ) -> Result<(), MapError> {
         match self {
-            Mapping::Path { path, ty, default } => match path.eval(v) {
-                Some(Selected::One(found)) if !found.is_null() => match ty {
-                    Some(ty) => coerce::from_reply(found, *ty).map_err(|m| fail(field, m)),
-                    None => Ok(found.clone()),
-                },
-                Some(Selected::Many(items)) => items
-                    .into_iter()
-                    .map(|item| match ty {
-                        Some(ty) => coerce::from_reply(item, *ty).map_err(|m| fail(field, m)),
-                        None => Ok(item.clone()),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Value::Array),
-                _ => Ok(default.clone().unwrap_or(Value::Null)),
+            Mapping::Path { path, ty, default } => match path.select(v) {
+                Some(Selected::One(found)) if !found.is_null() => leaf(found, *ty, out, at),
+                Some(Selected::Many(items)) => {
+                    out.push(b'[');
+                    for (i, item) in items.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        leaf(item, *ty, out, at)?;
+                    }
+                    out.push(b']');
+                    Ok(())
+                }
+                _ => {
+                    match default {
+                        Some(d) => node::write_value(d, out),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                    Ok(())
+                }
             },
             Mapping::Each { elements, fields } => {
-                let Some(Selected::Many(items)) = elements.eval(v) else {
-                    return Ok(Value::Array(Vec::new()));
-                };
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.into_iter().enumerate() {
-                    let len = field.len();
-                    let _ = write!(field, "[{i}]");
-                    out.push(object(fields, item, field)?);
-                    field.truncate(len);
+                out.push(b'[');
+                if let Some(Selected::Many(items)) = elements.select(v) {
+                    for (i, item) in items.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        at.push(Seg::Index(i));
+                        object(fields, item, out, at)?;
+                        at.pop();
+                    }
                 }
-                Ok(Value::Array(out))
+                out.push(b']');
+                Ok(())
             }
             Mapping::Concat(parts) => {
                 let mut s = String::new();
                 for part in parts {
                     match part {
                         Part::Text(t) => s.push_str(t),
-                        Part::Value(m) => match m.eval(v, field)? {
+                        Part::Value(m) => match m.value(v, at)? {
                             Value::Null => {}
                             other => s.push_str(&coerce::to_text(&other)),
                         },
                     }
                 }
-                Ok(Value::String(s))
+                node::write_str(&s, out);
+                Ok(())
             }
             Mapping::Expr { expr, ty } => {
+                let document = v.to_value();
                 let result = expr
-                    .search(v)
-                    .map_err(|e| fail(field, format!("expression failed: {}", e.reason)))?;
-                let json =
-                    serde_json::to_value(&*result).map_err(|e| fail(field, e.to_string()))?;
-                match ty {
-                    Some(ty) => coerce::from_reply(&json, *ty).map_err(|m| fail(field, m)),
-                    None => Ok(json),
-                }
+                    .search(&document)
+                    .map_err(|e| fail(at, format!("expression failed: {}", e.reason)))?;
+                let json = serde_json::to_value(&*result).map_err(|e| fail(at, e.to_string()))?;
+                let json = match ty {
+                    Some(ty) => coerce::from_reply(&json, *ty).map_err(|m| fail(at, m))?,
+                    None => json,
+                };
+                node::write_value(&json, out);
+                Ok(())
             }
-            Mapping::Const(c) => Ok(c.clone()),
-            Mapping::Object(fields) => object(fields, v, field),
+            Mapping::Const(c) => {
+                node::write_value(c, out);
+                Ok(())
+            }
+            Mapping::Object(fields) => object(fields, v, out, at),
         }
     }
 }
 
-fn object(fields: &[(String, Mapping)], v: &Value, field: &mut String) -> Result<Value, MapError> {
-    let mut out = Map::with_capacity(fields.len());
-    for (name, m) in fields {
-        let len = field.len();
-        if !field.is_empty() {
-            field.push('.');
+/// One value read from the reply, converted to the mapping's type if it has one.
+fn leaf<'a, N: Node<'a>>(
+    found: N,
+    ty: Option<ValueType>,
+    out: &mut Vec<u8>,
+    at: &[Seg],
+) -> Result<(), MapError> {
+    let ty = match ty {
+        None | Some(ValueType::Json) => {
+            found.write_json(out);
+            return Ok(());
         }
-        field.push_str(name);
-        let value = m.eval(v, field)?;
-        field.truncate(len);
-        out.insert(name.clone(), value);
+        Some(ty) => ty,
+    };
+    let value = match found.as_str() {
+        Some(text) if ty == ValueType::String => {
+            node::write_str(text, out);
+            return Ok(());
+        }
+        Some(text) if text.trim().is_empty() => Ok(Value::Null),
+        Some(text) => coerce::from_text(text, ty),
+        None => coerce::from_reply(&found.to_value(), ty),
     }
-    Ok(Value::Object(out))
+    .map_err(|m| fail(at, m))?;
+    node::write_value(&value, out);
+    Ok(())
+}
+
+fn object<'a, 'm, N: Node<'a>>(
+    fields: &'m [(String, Mapping)],
+    v: N,
+    out: &mut Vec<u8>,
+    at: &mut Vec<Seg<'m>>,
+) -> Result<(), MapError> {
+    out.push(b'{');
+    for (i, (name, m)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        node::write_str(name, out);
+        out.push(b':');
+        at.push(Seg::Name(name));
+        m.write(v, out, at)?;
+        at.pop();
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 #[cfg(test)]
@@ -475,6 +574,44 @@ mod tests {
             json!({"result": 5, "missing": 0, "names": ["a", "b"],
                 "items": [{"code": "A", "n": 1.5}, {"code": "B", "n": 2}],
                 "full": "Ada Lovelace", "count": 2, "fixed": "v1", "nested": {"sum": "5"}})
+        );
+    }
+
+    /// A SOAP reply read into its index answers exactly as its JSON does, for every kind of
+    /// mapping (the index is what the facade maps; the JSON is what the conventions define).
+    #[test]
+    fn an_xml_reply_maps_as_its_json_does() {
+        use crate::mapping::node::Node as _;
+        use crate::xml::reader::{ArrayHints, Limits, SoapReply, read_soap};
+        let m = compile(
+            "result: { from: R.Sum, type: integer }\n\
+             missing: { from: R.Nope, default: 0 }\n\
+             names: R.Items.Item[*].Name\n\
+             items: { each: R.Items.Item, fields: { code: '@code', n: { from: N, type: number }, tags: 'Tag[*]' } }\n\
+             full: { concat: [R.First, ' ', R.Last] }\n\
+             count: { expr: 'length(R.Items.Item)' }\n\
+             fixed: { const: v1 }\n\
+             whole: R.Items.Item[0]\n\
+             flag: { from: R.Flag, type: boolean }\n\
+             blank: { from: R.Blank, type: integer }\n\
+             nested: { sum: R.Sum, nil: R.Nil }\n",
+        )
+        .unwrap();
+        let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body><R><Sum>5</Sum><First>Ada</First><Last>Love&amp;lace</Last><Items><Item code="A"><Name>a</Name><N>1.5</N><Tag>t1</Tag></Item><Item code="B"><Name>b</Name><N>2</N></Item></Items><Flag>true</Flag><Blank> </Blank><Nil xsi:nil="true"/></R></s:Body></s:Envelope>"#;
+        let hints = ArrayHints::default();
+        let Ok(SoapReply::Body(doc)) = read_soap(xml.as_bytes(), &hints, Limits::default()) else {
+            panic!("the reply reads")
+        };
+        let json = doc.body().to_value();
+        let from_doc: Value = serde_json::from_slice(&m.answer(doc.body()).unwrap()).unwrap();
+        assert_eq!(from_doc, m.apply(&json).unwrap());
+        assert_eq!(
+            from_doc,
+            json!({"result": 5, "missing": 0, "names": ["a", "b"],
+                "items": [{"code": "A", "n": 1.5, "tags": ["t1"]}, {"code": "B", "n": 2, "tags": []}],
+                "full": "Ada Love&lace", "count": 2, "fixed": "v1",
+                "whole": {"@code": "A", "Name": "a", "N": "1.5", "Tag": "t1"},
+                "flag": true, "blank": null, "nested": {"sum": "5", "nil": null}})
         );
     }
 

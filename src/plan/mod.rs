@@ -81,22 +81,17 @@ pub enum RouteMatch<'a> {
 impl RoutePlan {
     /// A 404 when the route's `not_found` path finds nothing: missing, null, or empty (an empty
     /// XML element, an empty list).
-    pub fn check_found(&self, reply: &serde_json::Value) -> Result<(), crate::problem::Problem> {
+    pub fn check_found<'a, N: crate::mapping::node::Node<'a>>(
+        &self,
+        reply: N,
+    ) -> Result<(), crate::problem::Problem> {
         use crate::mapping::path::Selected;
-        use serde_json::Value;
         let Some(path) = &self.not_found else {
             return Ok(());
         };
-        let empty = |v: &Value| match v {
-            Value::Null => true,
-            Value::String(s) => s.trim().is_empty(),
-            Value::Object(m) => m.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            _ => false,
-        };
-        let missing = match path.eval(reply) {
+        let missing = match path.select(reply) {
             None => true,
-            Some(Selected::One(v)) => empty(v),
+            Some(Selected::One(v)) => v.is_blank(),
             Some(Selected::Many(items)) => items.is_empty(),
         };
         if missing {

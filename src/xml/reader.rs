@@ -10,11 +10,14 @@ use std::fmt;
 use quick_xml::NsReader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::doc::{Doc, Element};
 
 use crate::config::model::ValueType;
 use crate::faults::Fault;
-use crate::mapping::coerce;
 use crate::mapping::path::{Path, Step};
 
 pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -93,7 +96,7 @@ impl ArrayHints {
         id
     }
 
-    fn child(&self, node: usize, name: &str) -> Option<usize> {
+    pub(crate) fn child(&self, node: usize, name: &str) -> Option<usize> {
         self.nodes
             .get(node)?
             .children
@@ -102,8 +105,17 @@ impl ArrayHints {
             .map(|(_, id)| *id)
     }
 
-    fn is_array(&self, node: Option<usize>) -> bool {
+    pub(crate) fn is_array(&self, node: Option<usize>) -> bool {
         node.is_some_and(|n| self.nodes[n].array)
+    }
+
+    /// The names under `node` that are always lists.
+    pub(crate) fn array_children(&self, node: usize) -> impl Iterator<Item = &str> + '_ {
+        self.nodes[node]
+            .children
+            .iter()
+            .filter(|(_, c)| self.nodes[*c].array)
+            .map(|(name, _)| name.as_str())
     }
 }
 
@@ -156,15 +168,28 @@ impl fmt::Display for XmlError {
     }
 }
 
-/// A SOAP reply: the Body's content as JSON, or a fault.
-#[derive(Debug, PartialEq)]
-pub enum SoapReply {
-    Body(Value),
+/// A SOAP reply: the Body's content, or a fault.
+pub enum SoapReply<'x> {
+    Body(Doc<'x>),
     Fault(Fault),
 }
 
-/// Reads a SOAP 1.1 or 1.2 reply.
-pub fn read_soap(xml: &[u8], hints: &ArrayHints, limits: Limits) -> Result<SoapReply, XmlError> {
+impl fmt::Debug for SoapReply<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::mapping::node::Node as _;
+        match self {
+            SoapReply::Body(doc) => write!(f, "Body({})", doc.body().to_value()),
+            SoapReply::Fault(fault) => write!(f, "Fault({fault:?})"),
+        }
+    }
+}
+
+/// Reads a SOAP 1.1 or 1.2 reply. Only what `hints` names is kept when they prune.
+pub fn read_soap<'x>(
+    xml: &'x [u8],
+    hints: &'x ArrayHints,
+    limits: Limits,
+) -> Result<SoapReply<'x>, XmlError> {
     let text = std::str::from_utf8(xml).map_err(|_| XmlError::NotUtf8)?;
     if text.trim().is_empty() {
         return Err(XmlError::Empty);
@@ -195,7 +220,7 @@ pub fn read_soap(xml: &[u8], hints: &ArrayHints, limits: Limits) -> Result<SoapR
             }
             (Soap::InEnvelope, Event::Start(e)) => {
                 if e.local_name().as_ref() == "Body" {
-                    let body = read_body(&mut reader, hints, limits)?;
+                    let body = read_body(text, &mut reader, hints, limits)?;
                     return Ok(body);
                 }
                 skip(
@@ -282,97 +307,80 @@ fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(), X
     Ok(())
 }
 
-struct Frame {
-    name: String,
-    hint: Option<usize>,
-    /// Everything below is needed (inside a subtree a path selects whole).
+/// An element being read: its index in the document and whether everything below it is needed
+/// (inside a subtree that a path selects whole, or a fault).
+#[derive(Clone, Copy)]
+struct Open {
+    id: u32,
     keeps_all: bool,
-    map: Map<String, Value>,
-    text: String,
-    nil: bool,
-    ty: Option<ValueType>,
-    is_fault: bool,
 }
 
-impl Frame {
-    fn new(
-        e: &BytesStart,
-        is_soap_ns: bool,
-        parent: (Option<usize>, bool),
-        hints: &ArrayHints,
-        reader: &NsReader<&[u8]>,
-    ) -> Result<Frame, XmlError> {
-        let local = e.local_name();
-        let name = local.as_ref().to_string();
-        let hint = parent.0.and_then(|h| hints.child(h, &name));
-        let is_fault = is_soap_ns && name == "Fault";
-        let mut frame = Frame {
-            hint,
-            keeps_all: parent.1 || is_fault || hint.is_some_and(|h| hints.nodes[h].whole),
-            is_fault: is_soap_ns && name == "Fault",
-            name,
-            map: Map::new(),
-            text: String::new(),
-            nil: false,
-            ty: None,
-        };
-        for attr in e.attributes() {
-            let attr =
-                attr.map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
-            let key = attr.key;
-            if key.as_namespace_binding().is_some() {
-                continue;
-            }
-            let (ns, local) = reader.resolver().resolve_attribute(key);
-            let value = attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
-            if bound(&ns) == Some(XSI) {
-                match local.as_ref() {
-                    "nil" => frame.nil = matches!(value.trim(), "true" | "1"),
-                    "type" => frame.ty = xsd_type(&value),
-                    _ => {}
-                }
-                continue;
-            }
-            frame.map.insert(
-                format!("@{}", local.as_ref()),
-                Value::String(value.into_owned()),
-            );
-        }
-        Ok(frame)
-    }
+/// A slice of the reply that quick-xml handed back, as a slice of the reply itself (so that the
+/// document can keep it without copying); `None` when it was built elsewhere (unescaped text).
+fn anchor<'x>(input: &'x str, piece: &str) -> Option<&'x str> {
+    let start = (piece.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    input
+        .get(start..start + piece.len())
+        .filter(|s| s.as_ptr() == piece.as_ptr())
+}
 
-    fn finish(mut self, hints: &ArrayHints) -> (String, Option<usize>, Value, bool) {
-        // Arrays the adapter expects here are arrays even when no element came.
-        if let Some(node) = self.hint
-            && !self.nil
-        {
-            for (name, child) in &hints.nodes[node].children {
-                if hints.nodes[*child].array && !self.map.contains_key(name) {
-                    self.map.insert(name.clone(), Value::Array(Vec::new()));
-                }
-            }
-        }
-        let value = if self.nil {
-            Value::Null
-        } else if self.map.is_empty() {
-            match self
-                .ty
-                .and_then(|ty| coerce::from_text(&self.text, ty).ok())
-            {
-                Some(v) => v,
-                None => Value::String(self.text),
-            }
-        } else {
-            if !self.text.trim().is_empty() {
-                self.map
-                    .insert("#text".to_string(), Value::String(self.text));
-            }
-            Value::Object(self.map)
-        };
-        (self.name, self.hint, value, self.is_fault)
+fn keep<'x>(input: &'x str, piece: Cow<'_, str>) -> Cow<'x, str> {
+    match anchor(input, &piece) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(piece.into_owned()),
     }
+}
+
+fn append<'x>(text: &mut Cow<'x, str>, input: &'x str, piece: &str) {
+    if text.is_empty()
+        && let Some(s) = anchor(input, piece)
+    {
+        *text = Cow::Borrowed(s);
+        return;
+    }
+    text.to_mut().push_str(piece);
+}
+
+/// Starts element `e` under `parent`: its attributes, `xsi:nil` and `xsi:type`.
+fn open<'x>(
+    doc: &mut Doc<'x>,
+    input: &'x str,
+    e: &BytesStart,
+    parent: &Open,
+    reader: &NsReader<&[u8]>,
+) -> Result<Open, XmlError> {
+    let local = e.local_name();
+    let local = local.as_ref();
+    let name = anchor(input, local).unwrap_or("");
+    let parent_hint = doc.elements[parent.id as usize].hint;
+    let hint = parent_hint.and_then(|h| doc.hints.child(h, local));
+    let attrs_start = doc.attrs.len() as u32;
+    let mut element = Element::new(name, attrs_start, hint);
+    for attr in e.attributes() {
+        let attr = attr.map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+        let key = attr.key;
+        if key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (ns, attr_local) = reader.resolver().resolve_attribute(key);
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+        if bound(&ns) == Some(XSI) {
+            match attr_local.as_ref() {
+                "nil" => element.nil = matches!(value.trim(), "true" | "1"),
+                "type" => element.ty = xsd_type(&value),
+                _ => {}
+            }
+            continue;
+        }
+        let attr_name = anchor(input, attr_local.as_ref()).unwrap_or("");
+        doc.attrs.push((attr_name, keep(input, value)));
+    }
+    element.attrs_end = doc.attrs.len() as u32;
+    let keeps_all = parent.keeps_all || hint.is_some_and(|h| doc.hints.nodes[h].whole);
+    let id = doc.push_child(parent.id, element);
+    Ok(Open { id, keeps_all })
 }
 
 /// `xsi:type="xsd:int"` and friends: the XML Schema built-ins that have a JSON type.
@@ -386,26 +394,6 @@ fn xsd_type(qname: &str) -> Option<ValueType> {
         "boolean" => ValueType::Boolean,
         _ => return None,
     })
-}
-
-fn insert(map: &mut Map<String, Value>, name: String, value: Value, always_array: bool) {
-    // One lookup per element: the entry decides between first, second and later occurrences.
-    match map.entry(name) {
-        serde_json::map::Entry::Occupied(mut seen) => match seen.get_mut() {
-            Value::Array(items) if always_array || !items.is_empty() => items.push(value),
-            existing => {
-                let first = existing.take();
-                *existing = Value::Array(vec![first, value]);
-            }
-        },
-        serde_json::map::Entry::Vacant(slot) => {
-            slot.insert(if always_array {
-                Value::Array(vec![value])
-            } else {
-                value
-            });
-        }
-    }
 }
 
 /// The character of a predefined entity or character reference; anything else is undeclared.
@@ -423,73 +411,87 @@ pub(crate) fn resolve_entity(r: &BytesRef) -> Result<char, XmlError> {
     }
 }
 
-fn read_body(
-    reader: &mut NsReader<&[u8]>,
-    hints: &ArrayHints,
+fn read_body<'x>(
+    input: &'x str,
+    reader: &mut NsReader<&'x [u8]>,
+    hints: &'x ArrayHints,
     limits: Limits,
-) -> Result<SoapReply, XmlError> {
+) -> Result<SoapReply<'x>, XmlError> {
+    let mut doc = Doc {
+        // About one element per 40 bytes of a typical indented reply.
+        elements: Vec::with_capacity(input.len() / 40 + 4),
+        attrs: Vec::new(),
+        hints,
+    };
+    doc.elements.push(Element::new("Body", 0, Some(0)));
     // Depth counts from the document root: Envelope (1) / Body (2) / content (3...).
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut body = Map::new();
-    let mut fault = false;
+    let mut stack: Vec<Open> = vec![Open {
+        id: 0,
+        keeps_all: false,
+    }];
+    let mut fault = None;
     loop {
         let offset = reader.buffer_position();
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| syntax(e, offset))?;
-        let is_soap_ns = stack.is_empty() && matches!(bound(&ns), Some(SOAP11_ENV | SOAP12_ENV));
-        let parent = stack
-            .last()
-            .map_or((Some(0), false), |f| (f.hint, f.keeps_all));
+        let Some(&parent) = stack.last() else { break };
+        let at_body = stack.len() == 1;
         match event {
             Event::Start(e) => {
-                if stack.len() + 3 > limits.max_depth {
+                if stack.len() + 2 > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let local = e.local_name();
-                if !(is_soap_ns && local.as_ref() == "Fault")
-                    && hints.skips(parent.0, parent.1, local.as_ref())
-                {
+                let is_fault = at_body && is_soap_fault(&ns, &e);
+                if !is_fault && skips(&doc, &parent, &e) {
                     skip(
                         reader,
-                        limits.max_depth.saturating_sub(stack.len() + 2),
+                        limits.max_depth.saturating_sub(stack.len() + 1),
                         limits.max_depth,
                     )?;
                     continue;
                 }
-                stack.push(Frame::new(&e, is_soap_ns, parent, hints, reader)?);
+                let mut opened = open(&mut doc, input, &e, &parent, reader)?;
+                if is_fault {
+                    opened.keeps_all = true;
+                    fault = fault.or(Some(opened.id));
+                }
+                stack.push(opened);
             }
             Event::Empty(e) => {
-                let local = e.local_name();
-                if !(is_soap_ns && local.as_ref() == "Fault")
-                    && hints.skips(parent.0, parent.1, local.as_ref())
-                {
+                let is_fault = at_body && is_soap_fault(&ns, &e);
+                if !is_fault && skips(&doc, &parent, &e) {
                     continue;
                 }
-                let frame = Frame::new(&e, is_soap_ns, parent, hints, reader)?;
-                place(frame, &mut stack, &mut body, &mut fault, hints);
+                let opened = open(&mut doc, input, &e, &parent, reader)?;
+                if is_fault {
+                    fault = fault.or(Some(opened.id));
+                }
             }
-            Event::End(_) => match stack.pop() {
-                Some(frame) => place(frame, &mut stack, &mut body, &mut fault, hints),
-                None => break,
-            },
+            Event::End(_) => {
+                stack.pop();
+                if stack.is_empty() {
+                    break;
+                }
+            }
             Event::Text(t) => {
-                // Indentation between child elements is never kept: do not collect it.
-                if let Some(top) = stack.last_mut()
-                    && (top.map.is_empty() || !t.trim_ascii().is_empty())
+                // Text directly in the Body is never kept, nor indentation between children.
+                let element = &mut doc.elements[parent.id as usize];
+                if !at_body
+                    && ((element.first_child == 0 && !element.has_attrs())
+                        || !t.trim_ascii().is_empty())
                 {
-                    top.text.push_str(&t.xml10_content());
+                    append(&mut element.text, input, &t.xml10_content());
                 }
             }
-            Event::CData(c) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&c);
-                }
+            Event::CData(c) if !at_body => {
+                let element = &mut doc.elements[parent.id as usize];
+                append(&mut element.text, input, &c);
             }
             Event::GeneralRef(r) => {
                 let c = resolve_entity(&r)?;
-                if let Some(top) = stack.last_mut() {
-                    top.text.push(c);
+                if !at_body {
+                    doc.elements[parent.id as usize].text.to_mut().push(c);
                 }
             }
             Event::DocType(d) => return Err(doctype(&d)),
@@ -497,34 +499,23 @@ fn read_body(
             _ => {}
         }
     }
-    if fault {
-        return Ok(SoapReply::Fault(parse_fault(
-            body.get("Fault").unwrap_or(&Value::Null),
-        )));
+    if let Some(id) = fault {
+        let value = doc.element_value(id);
+        return Ok(SoapReply::Fault(parse_fault(&value)));
     }
-    for (name, child) in &hints.nodes[0].children {
-        if hints.nodes[*child].array && !body.contains_key(name) {
-            body.insert(name.clone(), Value::Array(Vec::new()));
-        }
-    }
-    Ok(SoapReply::Body(Value::Object(body)))
+    Ok(SoapReply::Body(doc))
 }
 
-fn place(
-    frame: Frame,
-    stack: &mut [Frame],
-    body: &mut Map<String, Value>,
-    fault: &mut bool,
-    hints: &ArrayHints,
-) {
-    let (name, hint, value, is_fault) = frame.finish(hints);
-    match stack.last_mut() {
-        Some(parent) => insert(&mut parent.map, name, value, hints.is_array(hint)),
-        None => {
-            *fault |= is_fault;
-            insert(body, name, value, hints.is_array(hint));
-        }
-    }
+fn is_soap_fault(ns: &ResolveResult, e: &BytesStart) -> bool {
+    matches!(bound(ns), Some(SOAP11_ENV | SOAP12_ENV)) && e.local_name().as_ref() == "Fault"
+}
+
+/// Whether element `e` under `parent` can be skipped: pruning is on, nothing below `parent` is
+/// needed whole, and no path names `e`.
+fn skips(doc: &Doc, parent: &Open, e: &BytesStart) -> bool {
+    let hint = doc.elements[parent.id as usize].hint;
+    doc.hints
+        .skips(hint, parent.keeps_all, e.local_name().as_ref())
 }
 
 /// The text of an element converted to JSON: a string, or `#text` of an element with attributes.

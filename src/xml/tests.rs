@@ -1,12 +1,21 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::reader::{ArrayHints, Limits, SoapReply, XmlError, read_soap};
 use crate::faults::Fault;
+use crate::mapping::node::Node as _;
 use crate::mapping::path::Path;
 
-fn body(xml: &str) -> serde_json::Value {
-    match read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()) {
-        Ok(SoapReply::Body(v)) => v,
+/// The reply as JSON: the Body's content, or the fault.
+fn json_of(reply: SoapReply) -> Result<Value, Box<Fault>> {
+    match reply {
+        SoapReply::Body(doc) => Ok(doc.body().to_value()),
+        SoapReply::Fault(f) => Err(Box::new(f)),
+    }
+}
+
+fn body(xml: &str) -> Value {
+    match read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).map(json_of) {
+        Ok(Ok(v)) => v,
         other => panic!("expected a body, got {other:?}"),
     }
 }
@@ -43,7 +52,10 @@ fn hinted_paths_are_arrays_even_with_one_element() {
     let SoapReply::Body(v) = read_soap(xml.as_bytes(), &hints, Limits::default()).unwrap() else {
         panic!()
     };
-    assert_eq!(v, json!({"R": {"L": {"I": [{"N": "1"}]}}}));
+    assert_eq!(
+        v.body().to_value(),
+        json!({"R": {"L": {"I": [{"N": "1"}]}}})
+    );
 }
 
 #[test]
@@ -59,16 +71,17 @@ fn soap11_fault_with_dotted_code() {
     let xml = env11(
         "<s:Fault><faultcode>s:Client.CepInvalido</faultcode><faultstring>bad</faultstring><detail><campo>cep</campo></detail></s:Fault>",
     );
-    let reply = read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).unwrap();
+    let hints = ArrayHints::default();
+    let reply = read_soap(xml.as_bytes(), &hints, Limits::default()).unwrap();
     assert_eq!(
-        reply,
-        SoapReply::Fault(Fault {
+        json_of(reply),
+        Err(Box::new(Fault {
             code: "Client".into(),
             subcodes: vec!["CepInvalido".into()],
             message: "bad".into(),
             detail: Some(json!({"campo": "cep"})),
             path: None,
-        })
+        }))
     );
 }
 
@@ -138,10 +151,10 @@ fn hostile_and_broken_replies_are_refused_with_reasons() {
     ));
 }
 
-fn pruned(paths: &[&str], xml: &str) -> Result<SoapReply, XmlError> {
+fn pruned(paths: &[&str], xml: &str) -> Result<Result<Value, Box<Fault>>, XmlError> {
     let paths: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
     let hints = ArrayHints::from_paths(&paths).pruning(true);
-    read_soap(xml.as_bytes(), &hints, Limits { max_depth: 12 })
+    read_soap(xml.as_bytes(), &hints, Limits { max_depth: 12 }).map(json_of)
 }
 
 #[test]
@@ -152,7 +165,7 @@ fn pruning_builds_only_what_the_mapping_reads() {
     let reply = pruned(&["R.A", "R.I.@id", "R.I.N"], &xml).unwrap();
     assert_eq!(
         reply,
-        SoapReply::Body(json!({"R": {"A": {"X": {"Y": "1"}}, "I": {"@id": "7", "N": "n"}}}))
+        Ok(json!({"R": {"A": {"X": {"Y": "1"}}, "I": {"@id": "7", "N": "n"}}}))
     );
 }
 
@@ -160,7 +173,7 @@ fn pruning_builds_only_what_the_mapping_reads() {
 fn pruning_never_hides_a_fault_or_a_hostile_reply() {
     let fault =
         env11("<s:Fault><faultcode>s:Server</faultcode><faultstring>down</faultstring></s:Fault>");
-    assert!(matches!(pruned(&["R.A"], &fault), Ok(SoapReply::Fault(f)) if f.code == "Server"));
+    assert!(matches!(pruned(&["R.A"], &fault), Ok(Err(f)) if f.code == "Server"));
     let deep = env11(&format!("<R><Skipped>{}</Skipped></R>", "<a>".repeat(20)));
     assert_eq!(pruned(&["R.A"], &deep).unwrap_err(), XmlError::TooDeep(12));
     let broken = env11("<R><Skipped><a></b></Skipped></R>");
@@ -206,4 +219,118 @@ fn mutated_replies_never_panic() {
             let _ = read_soap(&bytes, &ArrayHints::default(), Limits { max_depth: 4 });
         }
     }
+}
+
+/// Bodies that exercise every JSON convention: repeats, attributes, mixed text, nil, xsi types,
+/// empty elements, namespaces and entities.
+const VARIED: &[&str] = &[
+    r#"<R id="1" a:id="2" xmlns:a="urn:a"><A><B>x</B></A><A><B>y</B><B>z</B></A><C/><D>  </D></R>"#,
+    r#"<R>lead<M k="v">text &amp; more<N>1</N>tail</M><L><I><N>1</N></I></L></R>"#,
+    r#"<R xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Nil xsi:nil="true"><X>1</X></Nil><T xsi:type="xsd:int">7</T><F xsi:type="xsd:int">seven</F></R>"#,
+    r#"<R><E></E><L/><S><![CDATA[<raw>]]></S><W>a&#x20;b</W></R>"#,
+    r#"<R/>"#,
+];
+
+const PROBES: &[&str] = &[
+    "R",
+    "R.A",
+    "R.A[*]",
+    "R.A[0]",
+    "R.A[1].B",
+    "R.A[*].B",
+    "R.A[*].B[*]",
+    "R.A[2]",
+    "R.@id",
+    "R.#text",
+    "R.M",
+    "R.M.#text",
+    "R.M.@k",
+    "R.M[0].N",
+    "R.L.I[*].N",
+    "R.L.I[0].N",
+    "R.C",
+    "R.D",
+    "R.Nil",
+    "R.Nil.X",
+    "R.Nil[*]",
+    "R.T",
+    "R.F",
+    "R.E",
+    "R.L",
+    "R.S",
+    "R.W",
+    "R.Q",
+    "R.Q[*]",
+    "R.Q[*].Z",
+];
+
+/// The index must answer every path exactly as the JSON it stands for would.
+#[test]
+fn the_index_answers_paths_as_its_json_does() {
+    use crate::mapping::node::Node;
+    use crate::mapping::path::Selected;
+    let paths: Vec<Path> = PROBES.iter().map(|p| Path::parse(p).unwrap()).collect();
+    let hinted = ArrayHints::from_paths(&[
+        Path::parse("R.Q[*].Z").unwrap(),
+        Path::parse("R.L.I[*].N").unwrap(),
+        Path::parse("R.A[*]").unwrap(),
+    ]);
+    let all_hints = [
+        ArrayHints::default(),
+        hinted.clone(),
+        ArrayHints::from_paths(&paths).pruning(true),
+    ];
+    for inner in VARIED {
+        let xml = env11(inner);
+        for hints in &all_hints {
+            let Ok(SoapReply::Body(doc)) = read_soap(xml.as_bytes(), hints, Limits::default())
+            else {
+                panic!("{inner} does not read")
+            };
+            let json = doc.body().to_value();
+            for path in &paths {
+                let from_doc = match path.select(doc.body()) {
+                    None => None,
+                    Some(Selected::One(n)) => {
+                        assert_eq!(n.as_str(), n.to_value().as_str(), "{inner} {path}");
+                        assert_eq!(n.is_blank(), (&n.to_value()).is_blank(), "{inner} {path}");
+                        assert_eq!(n.is_null(), n.to_value().is_null(), "{inner} {path}");
+                        Some(n.to_value())
+                    }
+                    Some(Selected::Many(items)) => Some(Value::Array(
+                        items.into_iter().map(|n| n.to_value()).collect(),
+                    )),
+                };
+                let from_json = match path.select(&json) {
+                    None => None,
+                    Some(Selected::One(v)) => Some(v.clone()),
+                    Some(Selected::Many(items)) => {
+                        Some(Value::Array(items.into_iter().cloned().collect()))
+                    }
+                };
+                assert_eq!(from_doc, from_json, "{inner} at {path}");
+            }
+        }
+    }
+}
+
+#[test]
+fn mixed_text_attributes_nil_and_entities_follow_the_conventions() {
+    let v = body(&env11(VARIED[1]));
+    assert_eq!(
+        v,
+        json!({"R": {"M": {"@k": "v", "N": "1", "#text": "text & moretail"}, "L": {"I": {"N": "1"}}, "#text": "lead"}})
+    );
+    let v = body(&env11(VARIED[2]));
+    assert_eq!(v, json!({"R": {"Nil": null, "T": 7, "F": "seven"}}));
+    let v = body(&env11(VARIED[3]));
+    assert_eq!(
+        v,
+        json!({"R": {"E": "", "L": "", "S": "<raw>", "W": "a b"}})
+    );
+    let v = body(&env11(VARIED[0]));
+    assert_eq!(
+        v,
+        json!({"R": {"@id": "2", "A": [{"B": "x"}, {"B": ["y", "z"]}], "C": "", "D": "  "}})
+    );
 }
