@@ -10,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fixture::mock::MockSet;
 use crate::fixture::record::Recorder;
 use crate::plan;
+use crate::server::access_log::{AccessLog, LineFormat};
 use crate::server::{self, AppState, Mode, Settings};
 
 #[derive(Parser)]
@@ -131,14 +132,31 @@ pub fn main() -> ExitCode {
             record,
             redact,
         } => {
-            let _log_guard = init_logging(log_format);
+            let (_log_guard, log_writer) = init_logging(log_format);
+            let access_log = AccessLog::new(
+                match log_format {
+                    LogFormat::Human => LineFormat::Human,
+                    LogFormat::Json => LineFormat::Json,
+                },
+                Box::new(log_writer),
+            );
             let source = match (mock, record) {
                 (true, _) => Source::Mock(fixtures),
                 (false, Some(dir)) => Source::Record(dir, redact),
                 (false, None) => Source::Live,
             };
             match runtime() {
-                Ok(rt) => rt.block_on(serve(&adapters, listen, body_limit, source)),
+                Ok(rt) => {
+                    let code = rt.block_on(serve(
+                        &adapters,
+                        listen,
+                        body_limit,
+                        source,
+                        access_log.clone(),
+                    ));
+                    access_log.flush();
+                    code
+                }
                 Err(code) => code,
             }
         }
@@ -231,8 +249,14 @@ async fn test(
 }
 
 /// Log lines are formatted on the request's thread but written by a background thread, so a
-/// slow stdout never holds a request. Keep the guard: dropping it flushes what is queued.
-fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+/// slow stdout never holds a request. Keep the guard: dropping it flushes what is queued. The
+/// writer is for the access log, so that its lines and the others never interleave.
+fn init_logging(
+    format: LogFormat,
+) -> (
+    tracing_appender::non_blocking::WorkerGuard,
+    tracing_appender::non_blocking::NonBlocking,
+) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
@@ -240,12 +264,12 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_writer(writer);
+        .with_writer(writer.clone());
     match format {
         LogFormat::Human => builder.compact().init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
-    guard
+    (guard, writer)
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -254,7 +278,13 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-async fn serve(adapters: &Path, listen: SocketAddr, body_limit: usize, source: Source) -> ExitCode {
+async fn serve(
+    adapters: &Path,
+    listen: SocketAddr,
+    body_limit: usize,
+    source: Source,
+    access_log: AccessLog,
+) -> ExitCode {
     let options = plan::LoadOptions {
         // In mock mode no backend is called: their URLs and secrets need not be set.
         missing_env_is_empty: matches!(source, Source::Mock(_)),
@@ -291,7 +321,11 @@ async fn serve(adapters: &Path, listen: SocketAddr, body_limit: usize, source: S
             Mode::Mock(set)
         }
     };
-    let settings = Settings { body_limit, mode };
+    let settings = Settings {
+        body_limit,
+        mode,
+        access_log,
+    };
     for adapter in &plan.adapters {
         for route in &adapter.routes {
             tracing::info!(

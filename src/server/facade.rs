@@ -15,6 +15,7 @@ use crate::mapping::input::{self, CallParts};
 use crate::plan::RouteMatch;
 use crate::problem::Problem;
 
+use super::access_log::Entry;
 use super::{AppState, Mode, RequestId, problem_response};
 use crate::fixture::record::RecordedCall;
 
@@ -23,7 +24,7 @@ use crate::fixture::record::RecordedCall;
 struct Access<'a> {
     adapter: &'a str,
     route: &'a str,
-    backend_ms: Option<f64>,
+    backend: Option<std::time::Duration>,
 }
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -42,19 +43,16 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         Ok(json) => json_response(json),
         Err(problem) => problem_response(problem, &id),
     };
-    let status = response.status().as_u16();
-    let round = |ms: f64| (ms * 100.0).round() / 100.0;
-    tracing::info!(
-        target: "ponte::access",
-        request_id = %id.0,
-        method = %method,
-        path = uri.path(),
-        adapter = access.adapter,
-        route = access.route,
-        status,
-        total_ms = round(started.elapsed().as_secs_f64() * 1000.0),
-        backend_ms = round(access.backend_ms.unwrap_or(0.0)),
-    );
+    state.settings.access_log.record(&Entry {
+        request_id: &id.0,
+        method: method.as_str(),
+        path: uri.path(),
+        adapter: access.adapter,
+        route: access.route,
+        status: response.status().as_u16(),
+        total: started.elapsed(),
+        backend: access.backend,
+    });
     response
 }
 
@@ -144,12 +142,12 @@ async fn translate<'p>(
         }
         Mode::Live => {
             let outcome = engine::call(adapter, route, &values, request_id).await;
-            access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
+            access.backend = Some(outcome.backend_time);
             outcome.result
         }
         Mode::Record(recorder) => {
             let outcome = engine::call(adapter, route, &values, request_id).await;
-            access.backend_ms = Some(outcome.backend_time.as_secs_f64() * 1000.0);
+            access.backend = Some(outcome.backend_time);
             let call = RecordedCall {
                 adapter: &adapter.name,
                 route,

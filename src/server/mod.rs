@@ -1,5 +1,6 @@
 //! The HTTP server: facade routes under `/<adapter>/...`, operational endpoints under `/_ponte/`.
 
+pub mod access_log;
 mod facade;
 mod request_id;
 
@@ -22,6 +23,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 pub struct Settings {
     pub body_limit: usize,
     pub mode: Mode,
+    pub access_log: access_log::AccessLog,
 }
 
 /// Where answers come from.
@@ -41,6 +43,7 @@ impl Default for Settings {
         Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             mode: Mode::Live,
+            access_log: access_log::AccessLog::off(),
         }
     }
 }

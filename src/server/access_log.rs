@@ -1,0 +1,313 @@
+//! The access log: one line per facade call, written in batches.
+//!
+//! A call formats its line straight into a shared buffer (a few hundred nanoseconds under an
+//! uncontended lock); a background thread hands the buffer to the writer every 100 ms, or sooner
+//! when it passes 64 KiB. Going through `tracing` instead cost about 10% of a small call's
+//! throughput (a dynamic visit per field, a write per line). The lines match what `tracing`
+//! printed before: compact text, or JSON objects with the same keys.
+
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use crate::mapping::node::write_str;
+
+/// Lines wait at most this long before they are written.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// A buffer this full is written at once.
+const FLUSH_AT: usize = 64 << 10;
+/// Past this (a writer that cannot keep up), lines are dropped and counted instead of queued.
+const MAX_BUFFERED: usize = 8 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineFormat {
+    Human,
+    Json,
+}
+
+/// What one line records.
+pub struct Entry<'a> {
+    pub request_id: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub adapter: &'a str,
+    pub route: &'a str,
+    pub status: u16,
+    pub total: Duration,
+    pub backend: Option<Duration>,
+}
+
+/// A handle to the access log; cloning it is cheap. `AccessLog::off()` writes nothing.
+#[derive(Clone, Default)]
+pub struct AccessLog {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    format: LineFormat,
+    buffer: Mutex<Buffer>,
+    full: Condvar,
+    writer: Mutex<Box<dyn Write + Send>>,
+}
+
+#[derive(Default)]
+struct Buffer {
+    lines: Vec<u8>,
+    dropped: u64,
+}
+
+impl AccessLog {
+    pub fn off() -> AccessLog {
+        AccessLog { inner: None }
+    }
+
+    /// Lines go to `writer` (stdout behind a non-blocking writer, in `ponte serve`) from a
+    /// background thread that ends when the last handle is dropped.
+    pub fn new(format: LineFormat, writer: Box<dyn Write + Send>) -> AccessLog {
+        let inner = Arc::new(Inner {
+            format,
+            buffer: Mutex::new(Buffer::default()),
+            full: Condvar::new(),
+            writer: Mutex::new(writer),
+        });
+        let weak = Arc::downgrade(&inner);
+        let spawned = std::thread::Builder::new()
+            .name("ponte-access-log".into())
+            .spawn(move || flush_loop(weak));
+        if let Err(e) = spawned {
+            tracing::warn!(
+                "access log: cannot start its writer thread ({e}); lines are written on close"
+            );
+        }
+        AccessLog { inner: Some(inner) }
+    }
+
+    pub fn record(&self, entry: &Entry) {
+        let Some(inner) = &self.inner else { return };
+        let Ok(mut buffer) = inner.buffer.lock() else {
+            return;
+        };
+        if buffer.lines.len() > MAX_BUFFERED {
+            buffer.dropped += 1;
+            return;
+        }
+        format_line(inner.format, SystemTime::now(), entry, &mut buffer.lines);
+        if buffer.lines.len() >= FLUSH_AT {
+            inner.full.notify_one();
+        }
+    }
+
+    /// Writes out what is buffered (at shutdown).
+    pub fn flush(&self) {
+        if let Some(inner) = &self.inner {
+            inner.flush();
+        }
+    }
+}
+
+impl Inner {
+    fn flush(&self) {
+        let (lines, dropped) = match self.buffer.lock() {
+            Ok(mut buffer) => (
+                std::mem::take(&mut buffer.lines),
+                std::mem::take(&mut buffer.dropped),
+            ),
+            Err(_) => return,
+        };
+        if lines.is_empty() && dropped == 0 {
+            return;
+        }
+        if let Ok(mut writer) = self.writer.lock() {
+            let _ = writer.write_all(&lines);
+            if dropped > 0 {
+                let _ = writeln!(
+                    writer,
+                    "access log: {dropped} line(s) dropped, the log output cannot keep up"
+                );
+            }
+            let _ = writer.flush();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+fn flush_loop(inner: Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        if let Ok(buffer) = strong.buffer.lock() {
+            let _ = strong
+                .full
+                .wait_timeout_while(buffer, FLUSH_EVERY, |b| b.lines.len() < FLUSH_AT);
+        }
+        strong.flush();
+    }
+}
+
+/// Formats one line, ending in a newline.
+pub fn format_line(format: LineFormat, now: SystemTime, e: &Entry, out: &mut Vec<u8>) {
+    let ms = |d: Duration| (d.as_secs_f64() * 100_000.0).round() / 100.0;
+    let total_ms = ms(e.total);
+    let backend_ms = e.backend.map_or(0.0, ms);
+    match format {
+        LineFormat::Human => {
+            write_timestamp(now, out);
+            let _ = write!(
+                out,
+                "  INFO access: request_id={} method={} path={} adapter={} route={} status={} total_ms={total_ms} backend_ms={backend_ms}",
+                e.request_id, e.method, e.path, e.adapter, e.route, e.status
+            );
+        }
+        LineFormat::Json => {
+            out.extend_from_slice(b"{\"timestamp\":\"");
+            write_timestamp(now, out);
+            out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"access\",\"request_id\":");
+            write_str(e.request_id, out);
+            for (key, value) in [
+                ("method", e.method),
+                ("path", e.path),
+                ("adapter", e.adapter),
+                ("route", e.route),
+            ] {
+                let _ = write!(out, ",\"{key}\":");
+                write_str(value, out);
+            }
+            let _ = write!(
+                out,
+                ",\"status\":{},\"total_ms\":{total_ms},\"backend_ms\":{backend_ms}}}",
+                e.status
+            );
+        }
+    }
+    out.push(b'\n');
+}
+
+/// `2026-11-30T05:31:00.123456Z`.
+fn write_timestamp(now: SystemTime, out: &mut Vec<u8>) {
+    let since = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_micros()
+    );
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry<'static> {
+        Entry {
+            request_id: "r-1",
+            method: "GET",
+            path: "/calc/add \"x\"",
+            adapter: "calc",
+            route: "add",
+            status: 200,
+            total: Duration::from_micros(1234),
+            backend: Some(Duration::from_micros(987)),
+        }
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(42)
+    }
+
+    #[test]
+    fn timestamps_are_utc_rfc3339() {
+        let mut out = Vec::new();
+        write_timestamp(at(0), &mut out);
+        write_timestamp(at(951_782_400), &mut out); // 2000-02-29
+        write_timestamp(at(1_796_013_060), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1970-01-01T00:00:00.000042Z2000-02-29T00:00:00.000042Z2026-11-30T04:31:00.000042Z"
+        );
+    }
+
+    #[test]
+    fn json_lines_are_json_with_every_field() {
+        let mut out = Vec::new();
+        format_line(LineFormat::Json, at(0), &entry(), &mut out);
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({"timestamp": "1970-01-01T00:00:00.000042Z", "level": "INFO",
+                "message": "access", "request_id": "r-1", "method": "GET",
+                "path": "/calc/add \"x\"", "adapter": "calc", "route": "add", "status": 200,
+                "total_ms": 1.23, "backend_ms": 0.99})
+        );
+        assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn human_lines_name_every_field() {
+        let mut out = Vec::new();
+        format_line(LineFormat::Human, at(0), &entry(), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1970-01-01T00:00:00.000042Z  INFO access: request_id=r-1 method=GET path=/calc/add \"x\" adapter=calc route=add status=200 total_ms=1.23 backend_ms=0.99\n"
+        );
+    }
+
+    /// Lines reach the writer without a request to push them: the background thread writes.
+    #[test]
+    fn buffered_lines_are_written_within_the_flush_interval() {
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Shared::default();
+        let log = AccessLog::new(LineFormat::Human, Box::new(sink.clone()));
+        log.record(&entry());
+        log.record(&entry());
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while sink
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            < 2
+        {
+            assert!(std::time::Instant::now() < deadline, "lines never written");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
