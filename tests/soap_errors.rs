@@ -135,6 +135,46 @@ async fn slow_backend_is_504_after_the_timeout() {
 }
 
 #[tokio::test]
+async fn calls_beyond_max_connections_wait_for_a_free_one() {
+    let backend =
+        StandIn::always(Reply::xml(200, echo("<Text>ok</Text>")).after(Duration::from_millis(100)))
+            .await;
+    let ponte = lab(&backend.url).await;
+    let started = std::time::Instant::now();
+    let body = json!({"name": "x"});
+    let calls = (0..4).map(|_| ponte.post_json("/lab/echo", &body));
+    let answers = futures_util::future::join_all(calls).await;
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    assert_eq!(backend.count(), 4);
+    // Two at a time (lab.yaml: max_connections: 2): two rounds of 100 ms, not one.
+    assert!(
+        started.elapsed() >= Duration::from_millis(190),
+        "four calls ran at once: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_a_connection_counts_towards_the_timeout() {
+    let backend =
+        StandIn::always(Reply::xml(200, echo("<Text>ok</Text>")).after(Duration::from_millis(200)))
+            .await;
+    let ponte = lab(&backend.url).await;
+    let body = json!({"name": "x"});
+    let calls = (0..3).map(|_| ponte.post_json("/lab/echo", &body));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(calls)
+        .await
+        .iter()
+        .map(|a| a.status)
+        .collect();
+    statuses.sort_unstable();
+    // The third waits 200 ms for a connection, and its 300 ms are up before its call ends.
+    assert_eq!(statuses, vec![200, 200, 504]);
+}
+
+#[tokio::test]
 async fn connection_refused_is_502() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

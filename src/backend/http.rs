@@ -8,6 +8,9 @@ use bytes::Bytes;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REPLY: usize = 10 << 20;
+/// Calls in flight to one backend. A SOAP server behind a facade is often a fragile one, and
+/// every call in flight holds a connection and its buffers (memory with many callers).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -53,6 +56,7 @@ pub struct HttpBackend {
     pub retry: RetryPolicy,
     pub max_reply: usize,
     headers: HeaderMap,
+    in_flight: tokio::sync::Semaphore,
 }
 
 /// A backend's answer, read whole (within the size cap).
@@ -80,6 +84,7 @@ impl HttpBackend {
         retry: RetryPolicy,
         max_reply: usize,
         headers: HeaderMap,
+        max_connections: usize,
     ) -> Result<HttpBackend, String> {
         Ok(HttpBackend {
             client: shared_client()?,
@@ -88,6 +93,7 @@ impl HttpBackend {
             retry,
             max_reply,
             headers,
+            in_flight: tokio::sync::Semaphore::new(max_connections),
         })
     }
 
@@ -140,6 +146,12 @@ impl HttpBackend {
             request = request.header(name, value);
         }
         let exchange = async {
+            // Waiting for a free connection counts towards the deadline.
+            let _permit = self
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| SendError::Unreachable("the backend is shutting down".into()))?;
             let mut response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();
             let content_type = response

@@ -44,6 +44,10 @@ pub struct Backend {
     /// Largest reply body accepted, e.g. `5MiB`. Default 10MiB.
     #[serde(default)]
     pub max_reply_size: Option<Spanned<ByteSize>>,
+    /// Most calls in flight to this backend at once (1 to 10000). Further calls wait for one to
+    /// finish, within their timeout. Default 64.
+    #[serde(default)]
+    pub max_connections: Option<Spanned<u32>>,
     /// Extra HTTP headers sent with every backend call (values may use `${ENV}`).
     #[serde(default)]
     pub headers: IndexMap<Spanned<String>, String>,

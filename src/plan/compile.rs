@@ -5,7 +5,9 @@ use std::path::Path as FsPath;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::backend::http::{DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, HttpBackend, RetryPolicy};
+use crate::backend::http::{
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, HttpBackend, RetryPolicy,
+};
 use crate::config::Spanned;
 use crate::config::model::{AdapterFile, HttpMethod};
 use crate::diagnostic::{Diagnostic, Span};
@@ -98,6 +100,17 @@ pub fn compile_adapter(
         },
         None => RetryPolicy::default(),
     };
+    let max_connections = match &backend.max_connections {
+        Some(n) if n.value == 0 || n.value > 10_000 => {
+            errors.push(
+                Diagnostic::error(n.span, "max_connections must be 1 to 10000")
+                    .with_help("calls beyond it wait for a free connection; the default is 64"),
+            );
+            DEFAULT_MAX_CONNECTIONS
+        }
+        Some(n) => n.value as usize,
+        None => DEFAULT_MAX_CONNECTIONS,
+    };
     let timeout = backend
         .timeout
         .as_ref()
@@ -154,9 +167,10 @@ pub fn compile_adapter(
         }
     }
     let backend = match url {
-        Some(u) => HttpBackend::new(u, timeout, retry, max_reply, headers).map_err(|e| {
-            errors.push(Diagnostic::error(url_span, e));
-        }),
+        Some(u) => HttpBackend::new(u, timeout, retry, max_reply, headers, max_connections)
+            .map_err(|e| {
+                errors.push(Diagnostic::error(url_span, e));
+            }),
         None => Err(()),
     };
     match backend {
