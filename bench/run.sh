@@ -6,6 +6,8 @@
 #                                       #   --duration S --warmup S --connections N --many N
 #                                       #   --no-pin --oha PATH --json FILE
 #   bench/run.sh profile --size large   # perf profile of ponte under load (--server proxy too)
+#   bench/run.sh quick                  # only the proxy and ponte at full load (a quick check)
+#   bench/run.sh many                   # only the 1,000 held connections (ponte, then the proxy)
 #
 # What it does: builds the load tool in bench/load (a separate cargo project that links ponte as
 # a library), installs the load generator oha with `cargo install oha --locked` when it is not on
@@ -50,9 +52,10 @@ if ! command -v taskset >/dev/null 2>&1; then
   pin=(--no-pin)
 fi
 
-if [ "${1:-}" = "profile" ]; then
+if [ "${1:-}" = "profile" ] || [ "${1:-}" = "quick" ] || [ "${1:-}" = "many" ]; then
+  role="$1"
   shift
-  exec "$tool" profile "${pin[@]}" "$@"
+  exec "$tool" "$role" "${pin[@]}" "$@"
 fi
 echo "bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), ponte $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet -- src 2>/dev/null || echo ' (src modified)')" >&2
 exec "$tool" run --json "$out" "${pin[@]}" "$@"

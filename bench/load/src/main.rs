@@ -16,6 +16,7 @@
 //! - `ponte-load profile [--size small|large]`: ponte under the same load with `perf record`
 //!   attached to its process.
 //! - `ponte-load many [--many N]`: only the held-connections runs (ponte, then the proxy).
+//! - `ponte-load quick [--size small|large]`: only the proxy and ponte at full load.
 //!
 //! Every server binds `127.0.0.1:0` and prints `listening ADDR` on stdout once it accepts.
 
@@ -57,12 +58,13 @@ fn main() -> ExitCode {
             let adapters = PathBuf::from(flag(rest, "--adapters").unwrap_or_default());
             let backend = flag(rest, "--backend").unwrap_or_default();
             let log = flag(rest, "--log").unwrap_or_else(|| "human".into());
-            init_access_log(&log);
-            serve(move || async move { ponte_app(&adapters, &backend) })
+            let access_log = init_logging(&log);
+            serve(move || async move { ponte_app(&adapters, &backend, access_log) })
         }
         "run" => orchestrate::main(rest),
         "profile" => orchestrate::profile(rest),
         "many" => orchestrate::many(rest),
+        "quick" => orchestrate::quick(rest),
         other => Err(format!("unknown role `{other}`")),
     };
     match result {
@@ -184,7 +186,11 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
 }
 
 /// ponte, as `ponte serve` builds it: load and compile the adapters, then the router.
-fn ponte_app(adapters: &std::path::Path, backend: &str) -> Result<Router, String> {
+fn ponte_app(
+    adapters: &std::path::Path,
+    backend: &str,
+    access_log: ponte::server::access_log::AccessLog,
+) -> Result<Router, String> {
     let lookup = |name: &str| match name {
         "SMALL_URL" => Some(format!("{backend}/small")),
         "LARGE_URL" => Some(format!("{backend}/large")),
@@ -198,23 +204,35 @@ fn ponte_app(adapters: &std::path::Path, backend: &str) -> Result<Router, String
             problems.join("\n")
         ));
     };
-    let state = ponte::server::AppState::new(plan, ponte::server::Settings::default());
+    let settings = ponte::server::Settings {
+        access_log,
+        ..ponte::server::Settings::default()
+    };
+    let state = ponte::server::AppState::new(plan, settings);
     Ok(ponte::server::router(state))
 }
 
-/// The access log `ponte serve` writes by default (compact lines, level info), sent to
-/// `/dev/null` so that formatting and the write call are paid but no disk is involved.
-fn init_access_log(mode: &str) {
-    if mode == "off" {
-        return;
+/// The logging `ponte serve` sets up by default: `tracing` at level info for everything but the
+/// access log, and the access log (human lines, batched), both sent to `/dev/null` so that
+/// formatting and the write calls are paid but no disk is involved.
+fn init_logging(mode: &str) -> ponte::server::access_log::AccessLog {
+    use ponte::server::access_log::{AccessLog, LineFormat};
+    let open = || std::fs::OpenOptions::new().write(true).open("/dev/null");
+    if let Ok(sink) = open() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_target(false)
+            .with_writer(std::sync::Mutex::new(sink))
+            .compact()
+            .init();
     }
-    let Ok(sink) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
-        return;
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-        .with_target(false)
-        .with_writer(std::sync::Mutex::new(sink))
-        .compact()
-        .init();
+    match open() {
+        Ok(sink) if mode != "off" => AccessLog::new(LineFormat::Human, Box::new(sink)),
+        _ => AccessLog::off(),
+    }
 }
+
+/// The allocator of `ponte serve`, for every role alike (the proxy and the backend too), so that
+/// the comparison is between what the servers do, not how they allocate.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

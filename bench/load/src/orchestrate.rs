@@ -670,6 +670,32 @@ pub fn many(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `ponte-load quick [--size small|large]`: only the proxy and ponte at full load, for checking
+/// a change quickly (the full run is `ponte-load run`).
+pub fn quick(args: &[String]) -> Result<(), String> {
+    let bench = Bench::new(Options::parse(args)?)?;
+    let size: &'static str = match flag(args, "--size").as_deref() {
+        None | Some("small") => "small",
+        Some("large") => "large",
+        Some(other) => return Err(format!("--size takes small or large, not {other}")),
+    };
+    let c = bench.opts.connections;
+    let proxy = bench.measure(Kind::Proxy, size, c, None)?;
+    let ponte = bench.measure(Kind::Ponte, size, c, None)?;
+    let no_log = bench.measure(Kind::PonteNoLog, size, c, None)?;
+    for m in [&proxy, &ponte, &no_log] {
+        println!(
+            "{:<28} {size}: {:>8.0} req/s ({:>5.1}% of the proxy), p99 {:.3} ms, server CPU {:.1} us/request",
+            m.kind.label(),
+            m.load.rps,
+            100.0 * m.load.rps / proxy.load.rps,
+            m.load.p99_ms,
+            1000.0 * m.per_1k(m.sut_cpu),
+        );
+    }
+    Ok(())
+}
+
 pub fn main(args: &[String]) -> Result<(), String> {
     let bench = Bench::new(Options::parse(args)?)?;
     let machine = machine();
