@@ -59,6 +59,11 @@ struct Server {
 
 impl Server {
     fn start(opts: &Options, args: &[&str]) -> Result<Server, String> {
+        Server::start_with(opts, args, &[])
+    }
+
+    /// Starts a role with extra environment variables.
+    fn start_with(opts: &Options, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let mut command = if opts.pin {
             let mut c = Command::new("taskset");
@@ -69,6 +74,7 @@ impl Server {
         };
         let mut child = command
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -142,6 +148,8 @@ enum Kind {
     Proxy,
     Ponte,
     PonteNoLog,
+    /// ponte with mimalloc returning freed memory at once (`MIMALLOC_PURGE_DELAY=0`).
+    PonteLowMemory,
 }
 
 impl Kind {
@@ -151,6 +159,7 @@ impl Kind {
             Kind::Proxy => "b. byte-forwarding proxy",
             Kind::Ponte => "c. ponte JSON->SOAP->JSON",
             Kind::PonteNoLog => "c'. ponte, access log off",
+            Kind::PonteLowMemory => "c''. ponte, MIMALLOC_PURGE_DELAY=0",
         }
     }
 }
@@ -304,9 +313,18 @@ impl Bench {
         let front = match kind {
             Kind::Direct => None,
             Kind::Proxy => Some(Server::start(&self.opts, &["proxy", "--backend", &base])?),
-            Kind::Ponte | Kind::PonteNoLog => {
-                let log = if kind == Kind::Ponte { "human" } else { "off" };
-                Some(Server::start(
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteLowMemory => {
+                let log = if kind == Kind::PonteNoLog {
+                    "off"
+                } else {
+                    "human"
+                };
+                let env: &[(&str, &str)] = if kind == Kind::PonteLowMemory {
+                    &[("MIMALLOC_PURGE_DELAY", "0")]
+                } else {
+                    &[]
+                };
+                Some(Server::start_with(
                     &self.opts,
                     &[
                         "ponte",
@@ -317,6 +335,7 @@ impl Bench {
                         "--log",
                         log,
                     ],
+                    env,
                 )?)
             }
         };
@@ -331,7 +350,7 @@ impl Bench {
                 content_type: "text/xml; charset=utf-8",
                 soap_action: Some(support::NS),
             },
-            Kind::Ponte | Kind::PonteNoLog => Request {
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteLowMemory => Request {
                 url: server.url(&format!("/{size}/countries")),
                 body: &self.json_body,
                 content_type: "application/json",
@@ -664,7 +683,7 @@ pub fn profile(args: &[String]) -> Result<(), String> {
 /// proxy), printed as JSON.
 pub fn many(args: &[String]) -> Result<(), String> {
     let bench = Bench::new(Options::parse(args)?)?;
-    for kind in [Kind::Ponte, Kind::Proxy] {
+    for kind in [Kind::Ponte, Kind::PonteLowMemory, Kind::Proxy] {
         println!("{}", bench.many_connections(kind)?);
     }
     Ok(())
@@ -730,6 +749,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     runs.push(own_proxy.clone());
     runs.push(own_ponte.clone());
     let many = bench.many_connections(Kind::Ponte)?;
+    let many_low = bench.many_connections(Kind::PonteLowMemory)?;
     let many_proxy = bench.many_connections(Kind::Proxy)?;
 
     let find = |kind: Kind, size: &str| {
@@ -765,6 +785,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "startup": startup,
         "runs": runs.iter().map(Measured::json).collect::<Vec<_>>(),
         "many_connections": many,
+        "many_connections_low_memory": many_low,
         "many_connections_proxy": many_proxy,
         "ratios": ratios,
     });
@@ -831,6 +852,7 @@ fn print_markdown(report: &Value, runs: &[Measured]) {
     );
     for (key, target) in [
         ("many_connections", "   (target peak < 50 MiB, no errors)"),
+        ("many_connections_low_memory", ""),
         ("many_connections_proxy", ""),
     ] {
         let m = &report[key];
