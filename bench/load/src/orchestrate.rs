@@ -148,7 +148,8 @@ enum Kind {
     Proxy,
     Ponte,
     PonteNoLog,
-    /// ponte with mimalloc returning freed memory at once (`MIMALLOC_PURGE_DELAY=0`).
+    /// ponte with mimalloc committing memory only when used and returning it at once
+    /// (`MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0`).
     PonteLowMemory,
 }
 
@@ -159,7 +160,7 @@ impl Kind {
             Kind::Proxy => "b. byte-forwarding proxy",
             Kind::Ponte => "c. ponte JSON->SOAP->JSON",
             Kind::PonteNoLog => "c'. ponte, access log off",
-            Kind::PonteLowMemory => "c''. ponte, MIMALLOC_PURGE_DELAY=0",
+            Kind::PonteLowMemory => "c''. ponte, mimalloc low-memory settings",
         }
     }
 }
@@ -320,7 +321,10 @@ impl Bench {
                     "human"
                 };
                 let env: &[(&str, &str)] = if kind == Kind::PonteLowMemory {
-                    &[("MIMALLOC_PURGE_DELAY", "0")]
+                    &[
+                        ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+                        ("MIMALLOC_PURGE_DELAY", "0"),
+                    ]
                 } else {
                     &[]
                 };
@@ -729,6 +733,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     runs.push(bench.measure(Kind::PonteNoLog, "small", c, None)?);
+    runs.push(bench.measure(Kind::PonteLowMemory, "small", c, None)?);
     let peak_proxy = runs
         .iter()
         .find(|m| m.kind == Kind::Proxy && m.size == "small")
