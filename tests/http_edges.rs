@@ -225,3 +225,20 @@ async fn health_and_ready_answer() {
     assert_eq!(ready.json["adapters"], 1);
     assert!(ready.headers.contains_key("x-request-id"));
 }
+
+#[tokio::test]
+async fn operational_answers_carry_a_request_id_too() {
+    let (_, ponte) = lab().await;
+    let health = ponte.get("/_ponte/health").await;
+    assert!(health.headers.contains_key("x-request-id"));
+    let client = reqwest::Client::new();
+    let wrong = ponte
+        .send(
+            client
+                .post(ponte.url("/_ponte/health"))
+                .header("x-request-id", "ops-7"),
+        )
+        .await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.headers["x-request-id"], "ops-7");
+}

@@ -29,20 +29,17 @@ struct Access<'a> {
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_else(|| RequestId(String::new()));
+    let id = RequestId::of(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
     let plan = state.plan.load_full();
     let mut access = Access::default();
     let result = translate(&state, &plan, request, &id.0, &mut access).await;
-    let response = match result {
+    let mut response = match result {
         Ok(json) => json_response(json),
         Err(problem) => problem_response(problem, &id),
     };
+    id.stamp(&mut response);
     state.settings.access_log.record(&Entry {
         request_id: &id.0,
         method: method.as_str(),

@@ -68,9 +68,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_ponte/health", get(health))
         .route("/_ponte/ready", get(ready))
+        .route_layer(axum::middleware::from_fn(request_id::layer))
         .fallback(facade::handle)
         .with_state(state)
-        .layer(axum::middleware::from_fn(request_id::layer))
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -44,17 +44,32 @@ fn acceptable(v: &HeaderValue) -> Option<String> {
         .then(|| s.to_string())
 }
 
-pub async fn layer(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(acceptable)
-        .unwrap_or_else(generate);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), v);
+impl RequestId {
+    /// The caller's id when it is sensible, a new one otherwise.
+    pub fn of(headers: &HeaderMap) -> RequestId {
+        RequestId(
+            headers
+                .get(&X_REQUEST_ID)
+                .and_then(acceptable)
+                .unwrap_or_else(generate),
+        )
     }
+
+    /// Echoes the id on the answer.
+    pub fn stamp(&self, response: &mut Response) {
+        if let Ok(v) = HeaderValue::from_str(&self.0) {
+            response.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+    }
+}
+
+/// For the operational routes; the facade handler (most calls) does the same inline, which
+/// spares every call a boxed middleware future and an extensions map.
+pub async fn layer(mut request: Request, next: Next) -> Response {
+    let id = RequestId::of(request.headers());
+    request.extensions_mut().insert(id.clone());
+    let mut response = next.run(request).await;
+    id.stamp(&mut response);
     response
 }
 
