@@ -31,7 +31,7 @@ pub enum Mapping {
     Each {
         /// The array's path with `[*]` appended: every element, one or none alike.
         elements: Path,
-        fields: Vec<(String, Mapping)>,
+        fields: Vec<Field>,
     },
     Concat(Vec<Part>),
     Expr {
@@ -39,7 +39,27 @@ pub enum Mapping {
         ty: Option<ValueType>,
     },
     Const(Value),
-    Object(Vec<(String, Mapping)>),
+    Object(Vec<Field>),
+}
+
+/// One output field: its name, and the name already written as a JSON key (`"name":`).
+pub struct Field {
+    pub name: String,
+    json_key: Vec<u8>,
+    pub mapping: Mapping,
+}
+
+impl Field {
+    fn new(name: String, mapping: Mapping) -> Field {
+        let mut json_key = Vec::with_capacity(name.len() + 3);
+        node::write_str(&name, &mut json_key);
+        json_key.push(b':');
+        Field {
+            name,
+            json_key,
+            mapping,
+        }
+    }
 }
 
 pub enum Part {
@@ -104,12 +124,12 @@ impl Compiler<'_> {
         }
     }
 
-    fn fields(&mut self, entries: &[(Spanned<String>, Tree)]) -> Option<Vec<(String, Mapping)>> {
+    fn fields(&mut self, entries: &[(Spanned<String>, Tree)]) -> Option<Vec<Field>> {
         let mut out = Vec::with_capacity(entries.len());
         let mut ok = true;
         for (key, value) in entries {
             match self.mapping(value) {
-                Some(m) => out.push((key.value.clone(), m)),
+                Some(m) => out.push(Field::new(key.value.clone(), m)),
                 None => ok = false,
             }
         }
@@ -510,20 +530,19 @@ fn leaf<'a, N: Node<'a>>(
 }
 
 fn object<'a, 'm, N: Node<'a>>(
-    fields: &'m [(String, Mapping)],
+    fields: &'m [Field],
     v: N,
     out: &mut Vec<u8>,
     at: &mut Vec<Seg<'m>>,
 ) -> Result<(), MapError> {
     out.push(b'{');
-    for (i, (name, m)) in fields.iter().enumerate() {
+    for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        node::write_str(name, out);
-        out.push(b':');
-        at.push(Seg::Name(name));
-        m.write(v, out, at)?;
+        out.extend_from_slice(&field.json_key);
+        at.push(Seg::Name(&field.name));
+        field.mapping.write(v, out, at)?;
         at.pop();
     }
     out.push(b'}');

@@ -124,8 +124,7 @@ impl<'x> Doc<'x> {
             && (id == 0
                 || e.has_attrs()
                 || e.first_child != NONE
-                || e.hint
-                    .is_some_and(|h| self.hints.array_children(h).next().is_some()))
+                || e.hint.is_some_and(|h| self.hints.has_array_child(h)))
     }
 
     /// The non-blank text beside children or attributes, the `#text` of the JSON view.
@@ -159,15 +158,14 @@ impl<'x> Doc<'x> {
             return self.mixed_text(id).map(At::Text);
         }
         let mut matching = self.children(id).filter(|&c| self.element(c).name == name);
-        let array = self.hinted_array(id, name);
-        match (matching.next(), array) {
-            (None, true) => Some(At::EmptyList),
-            (None, false) => None,
-            (Some(first), true) => Some(At::List { first }),
-            (Some(first), false) => Some(match matching.next() {
-                Some(_) => At::List { first },
-                None => At::Element(first),
-            }),
+        let Some(first) = matching.next() else {
+            return self.hinted_array(id, name).then_some(At::EmptyList);
+        };
+        // A child carries its own hint: no second lookup by name.
+        if self.hints.is_array(self.element(first).hint) || matching.next().is_some() {
+            Some(At::List { first })
+        } else {
+            Some(At::Element(first))
         }
     }
 

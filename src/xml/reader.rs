@@ -47,6 +47,8 @@ impl Default for ArrayHints {
 struct HintNode {
     children: Vec<(String, usize)>,
     array: bool,
+    /// Some child is always an array (so this element is always an object).
+    has_array_child: bool,
     /// A path ends here: the whole subtree is needed.
     whole: bool,
 }
@@ -71,6 +73,13 @@ impl ArrayHints {
                 hints.nodes[node].whole = true;
             }
         }
+        for i in 0..hints.nodes.len() {
+            let has = hints.nodes[i]
+                .children
+                .iter()
+                .any(|(_, c)| hints.nodes[*c].array);
+            hints.nodes[i].has_array_child = has;
+        }
         hints
     }
 
@@ -81,9 +90,10 @@ impl ArrayHints {
         self
     }
 
-    /// Whether an element `name` under a kept element with hint `parent` can be skipped.
-    fn skips(&self, parent: Option<usize>, parent_keeps_all: bool, name: &str) -> bool {
-        self.prune && !parent_keeps_all && parent.is_some_and(|p| self.child(p, name).is_none())
+    /// Whether an element that no path names, under a kept element with hint `parent`, can be
+    /// skipped.
+    fn skips(&self, parent: Option<usize>, parent_keeps_all: bool) -> bool {
+        self.prune && !parent_keeps_all && parent.is_some()
     }
 
     fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
@@ -107,6 +117,11 @@ impl ArrayHints {
 
     pub(crate) fn is_array(&self, node: Option<usize>) -> bool {
         node.is_some_and(|n| self.nodes[n].array)
+    }
+
+    /// Whether some name under `node` is always a list.
+    pub(crate) fn has_array_child(&self, node: usize) -> bool {
+        self.nodes[node].has_array_child
     }
 
     /// The names under `node` that are always lists.
@@ -313,6 +328,7 @@ fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(), X
 struct Open {
     id: u32,
     keeps_all: bool,
+    is_fault: bool,
 }
 
 /// A slice of the reply that quick-xml handed back, as a slice of the reply itself (so that the
@@ -341,19 +357,26 @@ fn append<'x>(text: &mut Cow<'x, str>, input: &'x str, piece: &str) {
     text.to_mut().push_str(piece);
 }
 
-/// Starts element `e` under `parent`: its attributes, `xsi:nil` and `xsi:type`.
+/// Starts element `e` under `parent`: its attributes, `xsi:nil` and `xsi:type`. `None` when the
+/// element can be skipped: pruning is on, nothing below `parent` is needed whole, and no path
+/// names it. A SOAP `Fault` in the Body (`soap_ns_in_body` and the name) is never skipped.
 fn open<'x>(
     doc: &mut Doc<'x>,
     input: &'x str,
     e: &BytesStart,
     parent: &Open,
+    soap_ns_in_body: bool,
     reader: &NsReader<&[u8]>,
-) -> Result<Open, XmlError> {
+) -> Result<Option<Open>, XmlError> {
     let local = e.local_name();
     let local = local.as_ref();
-    let name = anchor(input, local).unwrap_or("");
+    let is_fault = soap_ns_in_body && local == "Fault";
     let parent_hint = doc.elements[parent.id as usize].hint;
     let hint = parent_hint.and_then(|h| doc.hints.child(h, local));
+    if hint.is_none() && !is_fault && doc.hints.skips(parent_hint, parent.keeps_all) {
+        return Ok(None);
+    }
+    let name = anchor(input, local).unwrap_or("");
     let attrs_start = doc.attrs.len() as u32;
     let mut element = Element::new(name, attrs_start, hint);
     for attr in e.attributes() {
@@ -378,9 +401,13 @@ fn open<'x>(
         doc.attrs.push((attr_name, keep(input, value)));
     }
     element.attrs_end = doc.attrs.len() as u32;
-    let keeps_all = parent.keeps_all || hint.is_some_and(|h| doc.hints.nodes[h].whole);
+    let keeps_all = parent.keeps_all || is_fault || hint.is_some_and(|h| doc.hints.nodes[h].whole);
     let id = doc.push_child(parent.id, element);
-    Ok(Open { id, keeps_all })
+    Ok(Some(Open {
+        id,
+        keeps_all,
+        is_fault,
+    }))
 }
 
 /// `xsi:type="xsd:int"` and friends: the XML Schema built-ins that have a JSON type.
@@ -428,6 +455,7 @@ fn read_body<'x>(
     let mut stack: Vec<Open> = vec![Open {
         id: 0,
         keeps_all: false,
+        is_fault: false,
     }];
     let mut fault = None;
     loop {
@@ -442,29 +470,26 @@ fn read_body<'x>(
                 if stack.len() + 2 > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let is_fault = at_body && is_soap_fault(&ns, &e);
-                if !is_fault && skips(&doc, &parent, &e) {
-                    skip(
+                let is_fault = at_body && is_soap_ns(&ns);
+                match open(&mut doc, input, &e, &parent, is_fault, reader)? {
+                    Some(opened) => {
+                        if opened.is_fault {
+                            fault = fault.or(Some(opened.id));
+                        }
+                        stack.push(opened);
+                    }
+                    None => skip(
                         reader,
                         limits.max_depth.saturating_sub(stack.len() + 1),
                         limits.max_depth,
-                    )?;
-                    continue;
+                    )?,
                 }
-                let mut opened = open(&mut doc, input, &e, &parent, reader)?;
-                if is_fault {
-                    opened.keeps_all = true;
-                    fault = fault.or(Some(opened.id));
-                }
-                stack.push(opened);
             }
             Event::Empty(e) => {
-                let is_fault = at_body && is_soap_fault(&ns, &e);
-                if !is_fault && skips(&doc, &parent, &e) {
-                    continue;
-                }
-                let opened = open(&mut doc, input, &e, &parent, reader)?;
-                if is_fault {
+                let is_fault = at_body && is_soap_ns(&ns);
+                if let Some(opened) = open(&mut doc, input, &e, &parent, is_fault, reader)?
+                    && opened.is_fault
+                {
                     fault = fault.or(Some(opened.id));
                 }
             }
@@ -506,16 +531,8 @@ fn read_body<'x>(
     Ok(SoapReply::Body(doc))
 }
 
-fn is_soap_fault(ns: &ResolveResult, e: &BytesStart) -> bool {
-    matches!(bound(ns), Some(SOAP11_ENV | SOAP12_ENV)) && e.local_name().as_ref() == "Fault"
-}
-
-/// Whether element `e` under `parent` can be skipped: pruning is on, nothing below `parent` is
-/// needed whole, and no path names `e`.
-fn skips(doc: &Doc, parent: &Open, e: &BytesStart) -> bool {
-    let hint = doc.elements[parent.id as usize].hint;
-    doc.hints
-        .skips(hint, parent.keeps_all, e.local_name().as_ref())
+fn is_soap_ns(ns: &ResolveResult) -> bool {
+    matches!(bound(ns), Some(SOAP11_ENV | SOAP12_ENV))
 }
 
 /// The text of an element converted to JSON: a string, or `#text` of an element with attributes.
