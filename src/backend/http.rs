@@ -42,6 +42,13 @@ fn shared_client() -> Result<reqwest::Client, String> {
                 .connect_timeout(Duration::from_secs(5))
                 .tcp_nodelay(true)
                 .no_proxy()
+                // The adapter's URL is the backend: a redirect is answered as what it is (a
+                // 502 naming the status), never followed with the adapter's headers to
+                // wherever it points.
+                .redirect(reqwest::redirect::Policy::none())
+                // Retries are ponte's, per route (`backend.retry`, idempotent routes only).
+                // reqwest's own would clone every request in case it is needed.
+                .retry(reqwest::retry::never())
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))
         })

@@ -150,42 +150,81 @@ fn flush_loop(inner: Weak<Inner>) {
     }
 }
 
-/// Formats one line, ending in a newline.
+/// Formats one line, ending in a newline. Numbers are written by hand: `write!` costs more
+/// than the rest of the line together.
 pub fn format_line(format: LineFormat, now: SystemTime, e: &Entry, out: &mut Vec<u8>) {
-    let ms = |d: Duration| (d.as_secs_f64() * 100_000.0).round() / 100.0;
-    let total_ms = ms(e.total);
-    let backend_ms = e.backend.map_or(0.0, ms);
+    let fields = [
+        ("request_id", e.request_id),
+        ("method", e.method),
+        ("path", e.path),
+        ("adapter", e.adapter),
+        ("route", e.route),
+    ];
     match format {
         LineFormat::Human => {
             write_timestamp(now, out);
-            let _ = write!(
-                out,
-                "  INFO access: request_id={} method={} path={} adapter={} route={} status={} total_ms={total_ms} backend_ms={backend_ms}",
-                e.request_id, e.method, e.path, e.adapter, e.route, e.status
-            );
+            out.extend_from_slice(b"  INFO access:");
+            for (key, value) in fields {
+                out.push(b' ');
+                out.extend_from_slice(key.as_bytes());
+                out.push(b'=');
+                out.extend_from_slice(value.as_bytes());
+            }
+            out.extend_from_slice(b" status=");
+            write_digits(u64::from(e.status), 1, out);
+            out.extend_from_slice(b" total_ms=");
+            write_ms(e.total, out);
+            out.extend_from_slice(b" backend_ms=");
+            write_ms(e.backend.unwrap_or_default(), out);
         }
         LineFormat::Json => {
             out.extend_from_slice(b"{\"timestamp\":\"");
             write_timestamp(now, out);
-            out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"access\",\"request_id\":");
-            write_str(e.request_id, out);
-            for (key, value) in [
-                ("method", e.method),
-                ("path", e.path),
-                ("adapter", e.adapter),
-                ("route", e.route),
-            ] {
-                let _ = write!(out, ",\"{key}\":");
+            out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"access\"");
+            for (key, value) in fields {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
                 write_str(value, out);
             }
-            let _ = write!(
-                out,
-                ",\"status\":{},\"total_ms\":{total_ms},\"backend_ms\":{backend_ms}}}",
-                e.status
-            );
+            out.extend_from_slice(b",\"status\":");
+            write_digits(u64::from(e.status), 1, out);
+            out.extend_from_slice(b",\"total_ms\":");
+            write_ms(e.total, out);
+            out.extend_from_slice(b",\"backend_ms\":");
+            write_ms(e.backend.unwrap_or_default(), out);
+            out.push(b'}');
         }
     }
     out.push(b'\n');
+}
+
+/// Milliseconds rounded to two decimals, without trailing zeros: `12`, `1.5`, `0.07`.
+fn write_ms(d: Duration, out: &mut Vec<u8>) {
+    let hundredths = (d.as_micros() + 5) / 10;
+    let whole = (hundredths / 100) as u64;
+    let fraction = (hundredths % 100) as u64;
+    write_digits(whole, 1, out);
+    if fraction != 0 {
+        out.push(b'.');
+        if fraction.is_multiple_of(10) {
+            write_digits(fraction / 10, 1, out);
+        } else {
+            write_digits(fraction, 2, out);
+        }
+    }
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits.
+fn write_digits(mut n: u64, width: usize, out: &mut Vec<u8>) {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    while n > 0 || digits.len() - i < width {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// `2026-11-30T05:31:00.123456Z`.
@@ -196,14 +235,20 @@ fn write_timestamp(now: SystemTime, out: &mut Vec<u8>) {
     let secs = since.as_secs();
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        since.subsec_micros()
-    );
+    write_digits(year.max(0) as u64, 4, out);
+    for (separator, value) in [
+        (b'-', u64::from(month)),
+        (b'-', u64::from(day)),
+        (b'T', rem / 3600),
+        (b':', rem / 60 % 60),
+        (b':', rem % 60),
+    ] {
+        out.push(separator);
+        write_digits(value, 2, out);
+    }
+    out.push(b'.');
+    write_digits(u64::from(since.subsec_micros()), 6, out);
+    out.push(b'Z');
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `civil_from_days`).
@@ -266,6 +311,21 @@ mod tests {
                 "total_ms": 1.23, "backend_ms": 0.99})
         );
         assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn milliseconds_keep_two_decimals_without_trailing_zeros() {
+        let ms = |micros: u64| {
+            let mut out = Vec::new();
+            write_ms(Duration::from_micros(micros), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(ms(0), "0");
+        assert_eq!(ms(1234), "1.23");
+        assert_eq!(ms(1235), "1.24");
+        assert_eq!(ms(1500), "1.5");
+        assert_eq!(ms(70), "0.07");
+        assert_eq!(ms(12_000_000), "12000");
     }
 
     #[test]

@@ -35,7 +35,18 @@ fn generate() -> String {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .rotate_left(29)
         ^ *SEED;
-    format!("{:016x}{:08x}", mixed, n as u32)
+    let mut id = String::with_capacity(24);
+    push_hex(&mut id, mixed, 16);
+    push_hex(&mut id, u64::from(n as u32), 8);
+    id
+}
+
+/// The lowest `digits` hex digits of `value` (cheaper than `format!` on every call).
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    for i in (0..digits).rev() {
+        let nibble = ((value >> (i * 4)) & 0xf) as u32;
+        out.push(char::from_digit(nibble, 16).unwrap_or('0'));
+    }
 }
 
 fn acceptable(v: &HeaderValue) -> Option<String> {
@@ -81,5 +92,21 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .get::<RequestId>()
             .cloned()
             .unwrap_or_else(|| RequestId(generate())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_24_hex_digits_and_differ() {
+        let (a, b) = (generate(), generate());
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_ne!(a, b);
+        let mut hex = String::new();
+        push_hex(&mut hex, 0xab, 4);
+        assert_eq!(hex, "00ab");
     }
 }

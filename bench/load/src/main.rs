@@ -147,6 +147,8 @@ fn proxy(backend: String) -> Result<Router, String> {
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
         .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
         .build()
         .map_err(|e| e.to_string())?;
     let state = Arc::new(Proxy { client, backend });
