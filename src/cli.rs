@@ -133,13 +133,18 @@ pub fn main() -> ExitCode {
             redact,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
-            let access_log = AccessLog::new(
-                match log_format {
-                    LogFormat::Human => LineFormat::Human,
-                    LogFormat::Json => LineFormat::Json,
-                },
-                Box::new(log_writer),
-            );
+            // RUST_LOG still decides: `ponte::access=off` silences the access log.
+            let access_log = if tracing::enabled!(target: "ponte::access", tracing::Level::INFO) {
+                AccessLog::new(
+                    match log_format {
+                        LogFormat::Human => LineFormat::Human,
+                        LogFormat::Json => LineFormat::Json,
+                    },
+                    Box::new(log_writer),
+                )
+            } else {
+                AccessLog::off()
+            };
             let source = match (mock, record) {
                 (true, _) => Source::Mock(fixtures),
                 (false, Some(dir)) => Source::Record(dir, redact),

@@ -72,9 +72,14 @@ pub async fn call(
         Ok(exchange) => exchange,
         Err(e) => {
             let timeout = route.timeout.unwrap_or(adapter.backend.timeout);
+            // A call that never got a connection spent no time at the backend.
+            let backend_time = match e {
+                SendError::Busy { .. } => Duration::ZERO,
+                _ => timeout,
+            };
             return Outcome {
                 result: Err(send_problem(e, timeout)),
-                backend_time: timeout,
+                backend_time,
                 exchange: record,
             };
         }
@@ -95,6 +100,7 @@ pub async fn call(
 
 fn send_problem(e: SendError, timeout: Duration) -> Problem {
     match e {
+        SendError::Busy { limit, waited } => Problem::backend_busy(limit, waited),
         SendError::Timeout(_) => Problem::backend_timeout(timeout),
         SendError::Unreachable(why) => {
             Problem::backend_unreachable(format!("the backend could not be reached: {why}"))

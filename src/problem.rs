@@ -104,6 +104,20 @@ impl Problem {
         )
     }
 
+    /// Every connection to the backend stayed busy for the call's whole timeout.
+    pub fn backend_busy(limit: usize, waited: std::time::Duration) -> Problem {
+        let mut p = Problem::new(
+            503,
+            "backend_busy",
+            format!(
+                "all {limit} connections to the backend stayed busy for {} ms; the call was not sent",
+                waited.as_millis()
+            ),
+        );
+        p.retry_after = Some(1);
+        p
+    }
+
     pub fn bad_reply(detail: impl Into<String>) -> Problem {
         Problem::new(502, "bad_backend_reply", detail)
     }

@@ -157,21 +157,28 @@ async fn calls_beyond_max_connections_wait_for_a_free_one() {
 }
 
 #[tokio::test]
-async fn waiting_for_a_connection_counts_towards_the_timeout() {
+async fn a_call_that_never_gets_a_connection_is_503_backend_busy() {
     let backend =
-        StandIn::always(Reply::xml(200, echo("<Text>ok</Text>")).after(Duration::from_millis(200)))
+        StandIn::always(Reply::xml(200, echo("<Text>ok</Text>")).after(Duration::from_millis(500)))
             .await;
     let ponte = lab(&backend.url).await;
-    let body = json!({"name": "x"});
-    let calls = (0..3).map(|_| ponte.post_json("/lab/echo", &body));
-    let mut statuses: Vec<u16> = futures_util::future::join_all(calls)
-        .await
-        .iter()
-        .map(|a| a.status)
-        .collect();
+    let calls = (0..3).map(|_| ponte.get("/lab/items"));
+    let answers = futures_util::future::join_all(calls).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     statuses.sort_unstable();
-    // The third waits 200 ms for a connection, and its 300 ms are up before its call ends.
-    assert_eq!(statuses, vec![200, 200, 504]);
+    // lab.yaml: max_connections 2, timeout 300 ms, GET retried once. Two calls hold the two
+    // connections for both their attempts (over 600 ms); the third waits its 300 ms for one
+    // and is never sent.
+    assert_eq!(statuses, vec![503, 504, 504]);
+    let busy = answers.iter().find(|a| a.status == 503).unwrap();
+    busy.assert_problem(503, "backend_busy");
+    assert!(busy.detail().contains("all 2 connections"), "{}", busy.text);
+    assert_eq!(busy.headers["retry-after"], "1");
+    assert_eq!(
+        backend.count(),
+        4,
+        "two calls, two attempts each; the third never sent"
+    );
 }
 
 #[tokio::test]

@@ -64,6 +64,7 @@ pub struct HttpBackend {
     pub max_reply: usize,
     headers: HeaderMap,
     in_flight: tokio::sync::Semaphore,
+    max_connections: usize,
 }
 
 /// A backend's answer, read whole (within the size cap).
@@ -78,6 +79,11 @@ pub struct Exchange {
 
 #[derive(Debug, PartialEq)]
 pub enum SendError {
+    /// Every connection stayed busy for the whole timeout: nothing was sent.
+    Busy {
+        limit: usize,
+        waited: Duration,
+    },
     Timeout(Duration),
     Unreachable(String),
     TooLarge(usize),
@@ -101,6 +107,7 @@ impl HttpBackend {
             max_reply,
             headers,
             in_flight: tokio::sync::Semaphore::new(max_connections),
+            max_connections,
         })
     }
 
@@ -117,6 +124,23 @@ impl HttpBackend {
             self.retry.attempts.max(1)
         } else {
             1
+        };
+        // One connection for all attempts. Waiting for it has its own deadline (the call's
+        // timeout) and ends in `Busy`, not `Timeout`: the backend was never asked.
+        let queued = Instant::now();
+        let _permit = match tokio::time::timeout(timeout, self.in_flight.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => {
+                return Err(SendError::Unreachable(
+                    "the backend is shutting down".into(),
+                ));
+            }
+            Err(_) => {
+                return Err(SendError::Busy {
+                    limit: self.max_connections,
+                    waited: queued.elapsed(),
+                });
+            }
         };
         let started = Instant::now();
         let mut attempt = 0;
@@ -153,12 +177,6 @@ impl HttpBackend {
             request = request.header(name, value);
         }
         let exchange = async {
-            // Waiting for a free connection counts towards the deadline.
-            let _permit = self
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| SendError::Unreachable("the backend is shutting down".into()))?;
             let mut response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();
             let content_type = response

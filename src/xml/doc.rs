@@ -195,16 +195,25 @@ impl<'x> Doc<'x> {
         for (local, value) in &self.attrs[e.attrs_start as usize..e.attrs_end as usize] {
             map.insert(format!("@{local}"), Value::String(value.to_string()));
         }
+        // Children grouped by name in one pass, in order of first appearance.
+        let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for child in self.children(id) {
             let name = self.element(child).name;
-            if map.contains_key(name) {
-                continue;
-            }
-            let value = match self.get(id, &Step::Field(name.to_string())) {
-                Some(At::List { first }) => {
-                    Value::Array(self.list(first).map(|c| self.value(c)).collect())
+            match index.get(name) {
+                Some(&i) => groups[i].1.push(child),
+                None => {
+                    index.insert(name, groups.len());
+                    groups.push((name, vec![child]));
                 }
-                _ => self.value(child),
+            }
+        }
+        for (name, members) in groups {
+            let array = members.len() > 1 || self.hints.is_array(self.element(members[0]).hint);
+            let value = if array {
+                Value::Array(members.iter().map(|&c| self.value(c)).collect())
+            } else {
+                self.value(members[0])
             };
             map.insert(name.to_string(), value);
         }

@@ -445,8 +445,9 @@ fn read_body<'x>(
     limits: Limits,
 ) -> Result<SoapReply<'x>, XmlError> {
     let mut doc = Doc {
-        // About one element per 40 bytes of a typical indented reply.
-        elements: Vec::with_capacity(input.len() / 40 + 4),
+        // About one element per 40 bytes of a typical indented reply, but no more up front
+        // than a few hundred KiB: a pruned large reply may keep only a handful.
+        elements: Vec::with_capacity((input.len() / 40).min(4096) + 4),
         attrs: Vec::new(),
         hints,
     };
