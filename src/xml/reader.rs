@@ -461,9 +461,9 @@ fn read_body<'x>(
     let mut fault = None;
     loop {
         let offset = reader.buffer_position();
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| syntax(e, offset))?;
+        // Element namespaces matter only for a Fault directly in the Body: below it they are not
+        // resolved at all (the reader still tracks declarations, for `xsi:` attributes).
+        let event = reader.read_event().map_err(|e| syntax(e, offset))?;
         let Some(&parent) = stack.last() else { break };
         let at_body = stack.len() == 1;
         match event {
@@ -471,7 +471,8 @@ fn read_body<'x>(
                 if stack.len() + 2 > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let is_fault = at_body && is_soap_ns(&ns);
+                let is_fault =
+                    at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
                 match open(&mut doc, input, &e, &parent, is_fault, reader)? {
                     Some(opened) => {
                         if opened.is_fault {
@@ -487,7 +488,8 @@ fn read_body<'x>(
                 }
             }
             Event::Empty(e) => {
-                let is_fault = at_body && is_soap_ns(&ns);
+                let is_fault =
+                    at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
                 if let Some(opened) = open(&mut doc, input, &e, &parent, is_fault, reader)?
                     && opened.is_fault
                 {
