@@ -128,19 +128,23 @@ impl HttpBackend {
         // One connection for all attempts. Waiting for it has its own deadline (the call's
         // timeout) and ends in `Busy`, not `Timeout`: the backend was never asked.
         let queued = Instant::now();
-        let _permit = match tokio::time::timeout(timeout, self.in_flight.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => {
-                return Err(SendError::Unreachable(
-                    "the backend is shutting down".into(),
-                ));
-            }
-            Err(_) => {
-                return Err(SendError::Busy {
-                    limit: self.max_connections,
-                    waited: queued.elapsed(),
-                });
-            }
+        // Usually a connection is free: no timer is set up for the wait then.
+        let _permit = match self.in_flight.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => match tokio::time::timeout(timeout, self.in_flight.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) => {
+                    return Err(SendError::Unreachable(
+                        "the backend is shutting down".into(),
+                    ));
+                }
+                Err(_) => {
+                    return Err(SendError::Busy {
+                        limit: self.max_connections,
+                        waited: queued.elapsed(),
+                    });
+                }
+            },
         };
         let started = Instant::now();
         let mut attempt = 0;
