@@ -94,14 +94,6 @@ impl Path {
         self.steps.contains(&Step::Each)
     }
 
-    /// The element names along the path, for array hints: `A.B[*].C` -> (["A","B","C"], B is array).
-    pub fn field_names(&self) -> impl Iterator<Item = &str> {
-        self.steps.iter().filter_map(|s| match s {
-            Step::Field(f) => Some(f.as_str()),
-            _ => None,
-        })
-    }
-
     /// Evaluates against `root`. Single paths give `None` when anything on the way is missing;
     /// paths with `[*]` give a list (empty when nothing matched).
     pub fn select<'a, N: Node<'a>>(&self, root: N) -> Option<Selected<N>> {

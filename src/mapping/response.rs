@@ -406,20 +406,11 @@ impl Mapping {
         Ok(out)
     }
 
-    /// Reshapes `reply` into the answer, as a JSON value.
+    /// Reshapes `reply` into the answer, as a JSON value (for tests).
+    #[cfg(test)]
     pub fn apply<'a, N: Node<'a>>(&self, reply: N) -> Result<Value, MapError> {
-        let mut at = Vec::new();
-        self.value(reply, &mut at)
-    }
-
-    fn value<'a, 'm, N: Node<'a>>(
-        &'m self,
-        v: N,
-        at: &mut Vec<Seg<'m>>,
-    ) -> Result<Value, MapError> {
-        let mut out = Vec::new();
-        self.write(v, &mut out, at)?;
-        serde_json::from_slice(&out).map_err(|e| fail(at, e.to_string()))
+        let json = self.answer(reply)?;
+        Ok(serde_json::from_slice(&json).expect("answers are JSON"))
     }
 
     fn write<'a, 'm, N: Node<'a>>(
@@ -467,13 +458,15 @@ impl Mapping {
             }
             Mapping::Concat(parts) => {
                 let mut s = String::new();
+                let mut part_json = Vec::new();
                 for part in parts {
                     match part {
                         Part::Text(t) => s.push_str(t),
-                        Part::Value(m) => match m.value(v, at)? {
-                            Value::Null => {}
-                            other => s.push_str(&coerce::to_text(&other)),
-                        },
+                        Part::Value(m) => {
+                            part_json.clear();
+                            m.write(v, &mut part_json, at)?;
+                            push_text(&part_json, &mut s);
+                        }
                     }
                 }
                 node::write_str(&s, out);
@@ -498,6 +491,21 @@ impl Mapping {
             }
             Mapping::Object(fields) => object(fields, v, out, at),
         }
+    }
+}
+
+/// A part of a `concat` as text, from the JSON the part wrote: a string unquoted, null as
+/// nothing, anything else as its JSON text (what `coerce::to_text` gives a value, without
+/// parsing numbers back).
+fn push_text(json: &[u8], s: &mut String) {
+    match json.first() {
+        Some(b'"') => {
+            if let Ok(text) = serde_json::from_slice::<String>(json) {
+                s.push_str(&text);
+            }
+        }
+        _ if json == b"null" => {}
+        _ => s.push_str(&String::from_utf8_lossy(json)),
     }
 }
 

@@ -84,11 +84,6 @@ impl<'x> Doc<'x> {
         id
     }
 
-    /// An element as a JSON value (a fault, say).
-    pub(super) fn element_value(&self, id: u32) -> Value {
-        self.value(id)
-    }
-
     fn element(&self, id: u32) -> &Element<'x> {
         &self.elements[id as usize]
     }
@@ -181,7 +176,8 @@ impl<'x> Doc<'x> {
         })
     }
 
-    fn value(&self, id: u32) -> Value {
+    /// An element as a JSON value (a fault, a whole subtree, a JMESPath document).
+    pub(super) fn value(&self, id: u32) -> Value {
         let e = self.element(id);
         if e.nil {
             return Value::Null;

@@ -471,9 +471,9 @@ fn read_body<'x>(
                 if stack.len() + 2 > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let is_fault =
+                let soap_ns_in_body =
                     at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
-                match open(&mut doc, input, &e, &parent, is_fault, reader)? {
+                match open(&mut doc, input, &e, &parent, soap_ns_in_body, reader)? {
                     Some(opened) => {
                         if opened.is_fault {
                             fault = fault.or(Some(opened.id));
@@ -488,9 +488,9 @@ fn read_body<'x>(
                 }
             }
             Event::Empty(e) => {
-                let is_fault =
+                let soap_ns_in_body =
                     at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
-                if let Some(opened) = open(&mut doc, input, &e, &parent, is_fault, reader)?
+                if let Some(opened) = open(&mut doc, input, &e, &parent, soap_ns_in_body, reader)?
                     && opened.is_fault
                 {
                     fault = fault.or(Some(opened.id));
@@ -528,7 +528,7 @@ fn read_body<'x>(
         }
     }
     if let Some(id) = fault {
-        let value = doc.element_value(id);
+        let value = doc.value(id);
         return Ok(SoapReply::Fault(parse_fault(&value)));
     }
     Ok(SoapReply::Body(doc))
