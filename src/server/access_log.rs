@@ -1,8 +1,8 @@
 //! The access log: one line per facade call, written in batches.
 //!
-//! A call formats its line straight into a shared buffer (a few hundred nanoseconds under an
-//! uncontended lock); a background thread hands the buffer to the writer every 100 ms, or sooner
-//! when it passes 64 KiB. Going through `tracing` instead cost about 10% of a small call's
+//! A call formats its line in a per-thread buffer and copies it into a shared one under a lock
+//! held only for the copy; a background thread hands the shared buffer to the writer every
+//! 100 ms, or sooner when it passes 64 KiB. Going through `tracing` instead cost about 10% of a small call's
 //! throughput (a dynamic visit per field, a write per line). The lines keep the keys `tracing`
 //! printed: compact `key=value` text, or JSON objects.
 
@@ -83,18 +83,27 @@ impl AccessLog {
     }
 
     pub fn record(&self, entry: &Entry) {
+        thread_local! {
+            static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let Some(inner) = &self.inner else { return };
-        let Ok(mut buffer) = inner.buffer.lock() else {
-            return;
-        };
-        if buffer.lines.len() > MAX_BUFFERED {
-            buffer.dropped += 1;
-            return;
-        }
-        format_line(inner.format, SystemTime::now(), entry, &mut buffer.lines);
-        if buffer.lines.len() >= FLUSH_AT {
-            inner.full.notify_one();
-        }
+        // The line is formatted before the lock is taken: calls on other threads wait only for
+        // a copy of it.
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            format_line(inner.format, SystemTime::now(), entry, line);
+            let Ok(mut buffer) = inner.buffer.lock() else {
+                return;
+            };
+            if buffer.lines.len() > MAX_BUFFERED {
+                buffer.dropped += 1;
+                return;
+            }
+            buffer.lines.extend_from_slice(line);
+            if buffer.lines.len() >= FLUSH_AT {
+                inner.full.notify_one();
+            }
+        });
     }
 
     /// Writes out what is buffered (at shutdown).
