@@ -23,23 +23,31 @@ pub struct Received {
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: u16,
-    pub content_type: &'static str,
+    pub content_type: String,
     pub body: Vec<u8>,
     pub delay: Duration,
+    /// Other response headers.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
     pub fn xml(status: u16, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             status,
-            content_type: "text/xml; charset=utf-8",
+            content_type: "text/xml; charset=utf-8".to_string(),
             body: body.into(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
 
-    pub fn with_type(mut self, content_type: &'static str) -> Reply {
-        self.content_type = content_type;
+    pub fn with_type(mut self, content_type: impl Into<String>) -> Reply {
+        self.content_type = content_type.into();
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -79,6 +87,9 @@ impl StandIn {
                     (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
                 r.headers_mut()
                     .insert("content-type", reply.content_type.parse().unwrap());
+                for (name, value) in &reply.headers {
+                    r.headers_mut().insert(*name, value.parse().unwrap());
+                }
                 r
             }
         });
@@ -227,6 +238,15 @@ impl Answer {
             .unwrap_or("")
     }
 
+    /// Asserts that the answer does not repeat `secret` (a backend's own text, an address).
+    pub fn assert_hides(&self, secret: &str) {
+        assert!(
+            !self.text.contains(secret),
+            "`{secret}` leaked into the answer: {}",
+            self.text
+        );
+    }
+
     /// Asserts a problem+json answer with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.text);
@@ -244,6 +264,23 @@ impl Answer {
                 && self.json["type"].is_string()
                 && self.json["detail"].is_string()
         );
+    }
+}
+
+/// A reply captured from a real server (corpus `wire/`): status and Content-Type from
+/// `NAME.resp.headers`, the bytes from `NAME.resp.EXT`.
+pub fn captured_reply(dir: &Path, name: &str, ext: &str) -> Reply {
+    let headers = std::fs::read_to_string(dir.join(format!("{name}.resp.headers"))).unwrap();
+    let status: u16 = headers.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = std::fs::read(dir.join(format!("{name}.resp.{ext}"))).unwrap();
+    let reply = Reply::xml(status, body);
+    match headers.lines().find_map(|l| {
+        let (key, value) = l.split_once(':')?;
+        key.eq_ignore_ascii_case("content-type")
+            .then(|| value.trim().to_string())
+    }) {
+        Some(content_type) => reply.with_type(content_type),
+        None => reply,
     }
 }
 
