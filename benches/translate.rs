@@ -12,7 +12,7 @@
 //! - `reply/<size>/answer`: the route's response mapping over that index, written as JSON text
 //!   (`Mapping::answer`).
 //! - `reply/<size>/interpret`: the whole reply path, bytes -> the answer's JSON text, what the
-//!   facade writes back (`engine::interpret`).
+//!   facade writes back (`Call::interpret`, charset decoding included).
 //! - `envelope/render`: request envelope building (`SoapCall::render`).
 //! - `load/100_adapters`: reading, checking and compiling 100 adapter files (`plan::load_dir`).
 //!
@@ -25,10 +25,12 @@ use std::hint::black_box;
 use std::path::Path as FsPath;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use ponte::engine;
+use ponte::kind::{BackendReply, Call};
 use ponte::plan::{self, Plan, RoutePlan};
-use ponte::xml::reader::{Limits, SoapReply, read_soap};
+use ponte::soap::{SoapReply, read_soap};
+use ponte::xml::reader::Limits;
 use quick_xml::NsReader;
 use quick_xml::events::Event;
 use serde_json::{Value, json};
@@ -101,8 +103,11 @@ fn floor(xml: &[u8]) -> usize {
 
 /// Reads the reply into its index and drops it.
 fn read_doc(route: &RoutePlan, xml: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(xml) else {
+        return false;
+    };
     matches!(
-        read_soap(xml, &route.hints, Limits::default()),
+        read_soap(text, &route.hints, Limits::default()),
         Ok(SoapReply::Body(_))
     )
 }
@@ -112,7 +117,8 @@ type Mapped<'a> = &'a dyn Fn() -> Vec<u8>;
 
 /// The mapping over an index read beforehand.
 fn answer(route: &RoutePlan, xml: &[u8], run: &mut dyn FnMut(Mapped)) {
-    match read_soap(xml, &route.hints, Limits::default()) {
+    let text = std::str::from_utf8(xml).expect("UTF-8");
+    match read_soap(text, &route.hints, Limits::default()) {
         Ok(SoapReply::Body(doc)) => {
             run(&|| route.response.answer(doc.body()).expect("the reply maps"))
         }
@@ -120,12 +126,20 @@ fn answer(route: &RoutePlan, xml: &[u8], run: &mut dyn FnMut(Mapped)) {
     }
 }
 
-fn interpret(route: &RoutePlan, xml: &[u8]) -> Vec<u8> {
-    engine::interpret(route, 200, Some(CONTENT_TYPE), xml).expect("the reply maps")
+fn interpret(route: &RoutePlan, reply: &BackendReply) -> Vec<u8> {
+    route.call.interpret(route, reply).expect("the reply maps")
+}
+
+/// The route's SOAP envelope for these inputs.
+fn envelope(route: &RoutePlan, values: &[Option<Value>]) -> String {
+    match &route.call {
+        Call::Soap(soap) => soap.render(values),
+        _ => panic!("the bench route is SOAP"),
+    }
 }
 
 struct Replies {
-    sizes: Vec<(&'static str, Vec<u8>)>,
+    sizes: Vec<(&'static str, BackendReply)>,
 }
 
 impl Replies {
@@ -133,15 +147,22 @@ impl Replies {
         Replies {
             sizes: SIZES
                 .iter()
-                .map(|(label, n)| (*label, support::reply_of_size(*n).into_bytes()))
+                .map(|(label, n)| {
+                    let reply = BackendReply {
+                        status: 200,
+                        content_type: Some(CONTENT_TYPE.to_string()),
+                        body: Bytes::from(support::reply_of_size(*n)),
+                    };
+                    (*label, reply)
+                })
                 .collect(),
         }
     }
 }
 
 fn check(route: &RoutePlan, replies: &Replies) {
-    for (label, xml) in &replies.sizes {
-        let answer: Value = serde_json::from_slice(&interpret(route, xml)).expect("JSON");
+    for (label, reply) in &replies.sizes {
+        let answer: Value = serde_json::from_slice(&interpret(route, reply)).expect("JSON");
         let countries = answer["countries"].as_array().expect("countries");
         assert!(!countries.is_empty(), "{label}: nothing mapped");
         assert_eq!(countries[0]["code"], json!("C0000"));
@@ -153,7 +174,8 @@ fn check(route: &RoutePlan, replies: &Replies) {
 
 fn bench_replies(c: &mut Criterion, route: &RoutePlan, replies: &Replies) {
     let mut group = c.benchmark_group("reply");
-    for (label, xml) in &replies.sizes {
+    for (label, reply) in &replies.sizes {
+        let xml = &reply.body;
         let big = xml.len() > 1 << 20;
         group.throughput(Throughput::Bytes(xml.len() as u64));
         if big {
@@ -178,8 +200,8 @@ fn bench_replies(c: &mut Criterion, route: &RoutePlan, replies: &Replies) {
                 b.iter(|| black_box(mapped()))
             });
         });
-        group.bench_with_input(BenchmarkId::new(*label, "interpret"), xml, |b, xml| {
-            b.iter(|| interpret(route, black_box(xml)))
+        group.bench_with_input(BenchmarkId::new(*label, "interpret"), reply, |b, reply| {
+            b.iter(|| interpret(route, black_box(reply)))
         });
     }
     group.finish();
@@ -195,15 +217,13 @@ fn envelope_values() -> Vec<Option<Value>> {
 
 fn bench_envelope(c: &mut Criterion, route: &RoutePlan) {
     let values = envelope_values();
-    let sample = route.call.render(&values);
+    let sample = envelope(route, &values);
     assert!(sample.contains("Saint Kitts &amp; Nevis &lt;islands&gt;"));
     let mut group = c.benchmark_group("envelope");
     group.throughput(Throughput::Bytes(sample.len() as u64));
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(2));
-    group.bench_function("render", |b| {
-        b.iter(|| route.call.render(black_box(&values)))
-    });
+    group.bench_function("render", |b| b.iter(|| envelope(route, black_box(&values))));
     group.finish();
 }
 
@@ -257,14 +277,15 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
         "{:<8} {:>9} {:>11} {:>13} {:>13} {:>13} {:>15}",
         "reply", "bytes", "floor MiB/s", "read_soap", "answer us", "interpret", "interpret/floor"
     );
-    for (label, xml) in &replies.sizes {
+    for (label, reply) in &replies.sizes {
+        let xml = &reply.body;
         let t_floor = time_per_call(ROUNDS, round, || floor(xml));
         let t_read = time_per_call(ROUNDS, round, || read_doc(route, xml));
         let mut t_answer = 0.0;
         answer(route, xml, &mut |mapped| {
             t_answer = time_per_call(ROUNDS, round, mapped);
         });
-        let t_interpret = time_per_call(ROUNDS, round, || interpret(route, xml));
+        let t_interpret = time_per_call(ROUNDS, round, || interpret(route, reply));
         let n = xml.len();
         println!(
             "{:<8} {:>9} {:>11.1} {:>13.1} {:>13.1} {:>13.1} {:>14.1}%",
@@ -281,11 +302,11 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
         "(read_soap and interpret in MiB/s of reply XML; interpret ends with the answer's JSON text; target interpret/floor >= 50%)"
     );
     let values = envelope_values();
-    let t_env = time_per_call(ROUNDS, round, || route.call.render(&values));
+    let t_env = time_per_call(ROUNDS, round, || envelope(route, &values));
     println!(
         "envelope render: {:.0} ns per envelope ({} bytes)",
         t_env * 1e9,
-        route.call.render(&values).len()
+        envelope(route, &values).len()
     );
     assert_eq!(load(catalogue).adapters.len(), CATALOGUE);
     let mut loads: Vec<f64> = (0..7)

@@ -3,15 +3,17 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::backend::transport::Transport;
 use crate::diagnostic::Diagnostic;
 use crate::fixture::mock::MockSet;
 use crate::fixture::record::Recorder;
 use crate::plan;
 use crate::server::access_log::{AccessLog, LineFormat};
-use crate::server::{self, AppState, Mode, Settings};
+use crate::server::{self, AppState, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -304,11 +306,18 @@ async fn serve(
         );
         return ExitCode::FAILURE;
     };
-    let mode = match source {
-        Source::Live => Mode::Live,
+    let mut settings = Settings {
+        body_limit,
+        access_log,
+        ..Settings::default()
+    };
+    match source {
+        Source::Live => {}
         Source::Record(dir, redact) => {
             tracing::info!("recording a fixture per call into {}", dir.display());
-            Mode::Record(Recorder::new(dir, redact))
+            settings
+                .observers
+                .push(Arc::new(Recorder::new(dir, redact)));
         }
         Source::Mock(dir) => {
             let (cases, diagnostics) = crate::fixture::load(&dir, &plan);
@@ -323,14 +332,9 @@ async fn serve(
                 set.len(),
                 dir.display()
             );
-            Mode::Mock(set)
+            settings.transport = Transport::Replay(Arc::new(set));
         }
-    };
-    let settings = Settings {
-        body_limit,
-        mode,
-        access_log,
-    };
+    }
     for adapter in &plan.adapters {
         for route in &adapter.routes {
             tracing::info!(
@@ -353,7 +357,13 @@ async fn serve(
         plan.adapters.len(),
         plan.route_count()
     );
-    let state = AppState::new(plan, settings);
+    let state = match AppState::new(plan, settings) {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let app = server::router(state);
     match axum::serve(listener, app)
         .with_graceful_shutdown(server::shutdown_signal())

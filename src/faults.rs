@@ -3,8 +3,10 @@
 
 use regex::Regex;
 
+use crate::config::Spanned;
 use crate::config::model::FaultRule;
 use crate::diagnostic::Diagnostic;
+use crate::mapping::path::Path;
 use serde_json::Value;
 
 #[derive(Debug, PartialEq, Clone)]
@@ -37,6 +39,8 @@ pub struct CompiledRule {
     subcode: Option<String>,
     path: Option<String>,
     message: Option<Regex>,
+    /// XML over HTTP: the reply element whose presence is the fault.
+    pub when: Option<Path>,
     pub status: u16,
     error: Option<String>,
     detail: Option<String>,
@@ -62,7 +66,15 @@ fn same_code(rule: &str, fault: &str) -> bool {
     canon(rule).eq_ignore_ascii_case(canon(fault))
 }
 
-pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<CompiledRule> {
+/// Compiles a `when` path of a rule (with the route's mapping compiler, so that the reply reader
+/// keeps the elements it names).
+pub type WhenCompiler<'a> = dyn FnMut(&Spanned<String>, &mut Vec<Diagnostic>) -> Option<Path> + 'a;
+
+pub fn compile(
+    rules: &[FaultRule],
+    errors: &mut Vec<Diagnostic>,
+    when: &mut WhenCompiler,
+) -> Vec<CompiledRule> {
     let mut out = Vec::new();
     for rule in rules {
         let status = rule.status.value;
@@ -98,6 +110,7 @@ pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<Compile
             subcode: rule.subcode.as_ref().map(|c| c.value.clone()),
             path: rule.path.as_ref().map(|c| c.value.clone()),
             message,
+            when: rule.when.as_ref().and_then(|w| when(w, errors)),
             status,
             error: rule.error.clone(),
             detail: rule.detail.clone(),
@@ -106,8 +119,21 @@ pub fn compile(rules: &[FaultRule], errors: &mut Vec<Diagnostic>) -> Vec<Compile
     out
 }
 
+/// `when` is for XML-over-HTTP content rules; other kinds report it.
+pub fn refuse_when(rules: &[FaultRule], kind: &str, errors: &mut Vec<Diagnostic>) {
+    for w in rules.iter().filter_map(|r| r.when.as_ref()) {
+        errors.push(
+            Diagnostic::error(
+                w.span,
+                format!("`when` is for XML-over-HTTP backends, not {kind}"),
+            )
+            .with_help("match the fault with `code`, `subcode`, `path` or `message`"),
+        );
+    }
+}
+
 impl CompiledRule {
-    fn matches(&self, fault: &Fault) -> bool {
+    pub(crate) fn matches(&self, fault: &Fault) -> bool {
         self.code.as_ref().is_none_or(|c| same_code(c, &fault.code))
             && self
                 .subcode
@@ -127,12 +153,21 @@ impl CompiledRule {
 
 /// The first matching rule's answer, or `None` for an unmapped fault.
 pub fn answer(rules: &[CompiledRule], fault: &Fault) -> Option<FaultAnswer> {
-    let rule = rules.iter().find(|r| r.matches(fault))?;
-    Some(FaultAnswer {
-        status: rule.status,
-        code: rule.error.clone().unwrap_or_else(|| default_code(fault)),
-        detail: rule.detail.clone().unwrap_or_else(|| fault.message.clone()),
-    })
+    rules
+        .iter()
+        .find(|r| r.matches(fault))
+        .map(|r| r.answer(fault))
+}
+
+impl CompiledRule {
+    /// What this rule answers for `fault`.
+    pub(crate) fn answer(&self, fault: &Fault) -> FaultAnswer {
+        FaultAnswer {
+            status: self.status,
+            code: self.error.clone().unwrap_or_else(|| default_code(fault)),
+            detail: self.detail.clone().unwrap_or_else(|| fault.message.clone()),
+        }
+    }
 }
 
 /// `Client.CepInvalido` -> `cep_invalido`; a bare `Client` -> `client`.
@@ -177,6 +212,7 @@ mod tests {
             subcode: subcode.map(Into::into),
             path: None,
             message: message.map(|m| Regex::new(m).unwrap()),
+            when: None,
             status,
             error: None,
             detail: None,

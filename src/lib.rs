@@ -11,6 +11,7 @@ pub mod engine;
 pub mod faults;
 pub mod fixture;
 pub mod graphql;
+pub mod kind;
 pub mod mapping;
 pub mod plan;
 pub mod problem;
@@ -18,6 +19,7 @@ pub mod schema;
 pub mod server;
 pub mod soap;
 pub mod xml;
+pub mod xmlhttp;
 
 #[cfg(test)]
 mod fuzz_tests;

@@ -1,20 +1,116 @@
 //! Errors answered to callers: RFC 9457 problem+json, never a stack trace or a backend's text
 //! unless a rule maps it.
+//!
+//! Every situation ponte answers with an error is one `Catalog` entry: its status, `code`, title
+//! and which headers it carries, in one place, so one situation always has one code and the docs
+//! can list them all. Only a fault rule's answer (`Problem::mapped`) has a status and code chosen by
+//! the adapter.
+
+use std::borrow::Cow;
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::faults::FaultAnswer;
+
+/// The problems ponte itself answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Catalog {
+    /// An input is missing or invalid (`errors` names each field).
+    BadInput,
+    /// The body is not JSON.
+    MalformedJson,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    BodyTooLarge,
+    /// No such adapter or route, or the backend has no result (`not_found`).
+    NotFound,
+    /// The path exists for other methods (`Allow` lists them).
+    MethodNotAllowed,
+    /// The backend could not be reached.
+    BackendUnreachable,
+    /// The backend did not answer in time.
+    BackendTimeout,
+    /// Every connection to the backend stayed busy (`Retry-After`).
+    BackendBusy,
+    /// The reply could not be read or does not fit the mapping.
+    BadBackendReply,
+    /// A SOAP fault, GraphQL error or XML error element that no rule maps.
+    BackendFault,
+    /// The backend refused ponte's own credentials (the caller is not at fault).
+    BackendAuthFailed,
+    /// No adapter is loaded.
+    NotReady,
+}
+
+impl Catalog {
+    pub const ALL: [Catalog; 13] = [
+        Catalog::BadInput,
+        Catalog::MalformedJson,
+        Catalog::UnsupportedMediaType,
+        Catalog::BodyTooLarge,
+        Catalog::NotFound,
+        Catalog::MethodNotAllowed,
+        Catalog::BackendUnreachable,
+        Catalog::BackendTimeout,
+        Catalog::BackendBusy,
+        Catalog::BadBackendReply,
+        Catalog::BackendFault,
+        Catalog::BackendAuthFailed,
+        Catalog::NotReady,
+    ];
+
+    /// Status, code and title.
+    pub const fn entry(self) -> (u16, &'static str, &'static str) {
+        match self {
+            Catalog::BadInput => (400, "bad_input", "Bad input"),
+            Catalog::MalformedJson => (400, "malformed_json", "Bad input"),
+            Catalog::UnsupportedMediaType => {
+                (415, "unsupported_media_type", "Unsupported media type")
+            }
+            Catalog::BodyTooLarge => (413, "body_too_large", "Body too large"),
+            Catalog::NotFound => (404, "not_found", "Not found"),
+            Catalog::MethodNotAllowed => (405, "method_not_allowed", "Method not allowed"),
+            Catalog::BackendUnreachable => (502, "backend_unreachable", "Backend error"),
+            Catalog::BackendTimeout => (504, "backend_timeout", "Backend timeout"),
+            Catalog::BackendBusy => (503, "backend_busy", "Backend unavailable"),
+            Catalog::BadBackendReply => (502, "bad_backend_reply", "Backend error"),
+            Catalog::BackendFault => (502, "backend_fault", "Backend error"),
+            Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
+            Catalog::NotReady => (503, "not_ready", "Not ready"),
+        }
+    }
+
+    pub const fn status(self) -> u16 {
+        self.entry().0
+    }
+
+    pub const fn code(self) -> &'static str {
+        self.entry().1
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub status: u16,
-    /// Stable machine-readable code (`bad_input`, `backend_timeout`, a fault rule's `error`).
-    pub code: String,
+    /// Stable machine-readable code: a catalog code, or a fault rule's `error`.
+    pub code: Cow<'static, str>,
+    title: &'static str,
     pub detail: String,
     pub request_id: Option<String>,
-    /// Extra members (e.g. `errors` for bad input, `allowed` for 405).
-    pub extra: Option<Box<Map<String, Value>>>,
+    /// What few problems carry, boxed so that a `Result<_, Problem>` stays small.
+    more: Option<Box<More>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct More {
+    /// Extra members (e.g. `errors` for bad input).
+    extra: Map<String, Value>,
     /// `Retry-After` seconds for 429/503.
-    pub retry_after: Option<u64>,
+    retry_after: Option<u64>,
+    /// The `Allow` header of a 405.
+    allow: Vec<&'static str>,
 }
 
 impl Serialize for Problem {
@@ -34,38 +130,68 @@ impl Serialize for Problem {
         }
         Wire {
             kind: format!("urn:ponte:problem:{}", self.code),
-            title: title(self.status),
+            title: self.title,
             status: self.status,
             detail: &self.detail,
             code: &self.code,
             request_id: self.request_id.as_deref(),
-            extra: self.extra.as_deref(),
+            extra: self.more.as_ref().map(|m| &m.extra),
         }
         .serialize(serializer)
     }
 }
 
 impl Problem {
-    pub fn new(status: u16, code: impl Into<String>, detail: impl Into<String>) -> Problem {
+    /// A problem of the catalog.
+    pub fn of(kind: Catalog, detail: impl Into<String>) -> Problem {
+        let (status, code, title) = kind.entry();
         Problem {
             status,
-            code: code.into(),
+            code: Cow::Borrowed(code),
+            title,
             detail: detail.into(),
             request_id: None,
-            extra: None,
-            retry_after: None,
+            more: None,
+        }
+    }
+
+    /// What a fault rule answers: its status and code are the adapter's.
+    pub fn mapped(answer: FaultAnswer) -> Problem {
+        Problem {
+            status: answer.status,
+            code: Cow::Owned(answer.code),
+            title: mapped_title(answer.status),
+            detail: answer.detail,
+            request_id: None,
+            more: None,
         }
     }
 
     pub fn with(mut self, key: &str, value: Value) -> Problem {
-        self.extra
+        self.more
             .get_or_insert_default()
+            .extra
             .insert(key.to_string(), value);
         self
     }
 
     pub fn extra(&self, key: &str) -> Option<&Value> {
-        self.extra.as_ref().and_then(|m| m.get(key))
+        self.more.as_ref().and_then(|m| m.extra.get(key))
+    }
+
+    /// `Retry-After` in seconds, for 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.more.as_ref().and_then(|m| m.retry_after)
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Problem {
+        self.more.get_or_insert_default().retry_after = Some(seconds);
+        self
+    }
+
+    /// The methods a 405 names in `Allow`.
+    pub fn allow(&self) -> &[&'static str] {
+        self.more.as_ref().map_or(&[], |m| &m.allow)
     }
 
     pub fn bad_input(errors: Value) -> Problem {
@@ -85,54 +211,67 @@ impl Problem {
         } else {
             first
         };
-        Problem::new(400, "bad_input", detail).with("errors", errors)
+        Problem::of(Catalog::BadInput, detail).with("errors", errors)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Problem {
-        Problem::new(404, "not_found", detail)
+        Problem::of(Catalog::NotFound, detail)
+    }
+
+    pub fn method_not_allowed(method: &str, allow: Vec<&'static str>) -> Problem {
+        let mut p = Problem::of(
+            Catalog::MethodNotAllowed,
+            format!("{method} is not allowed here; use {}", allow.join(" or ")),
+        )
+        .with("allowed", serde_json::json!(allow));
+        p.more.get_or_insert_default().allow = allow;
+        p
     }
 
     pub fn backend_unreachable(detail: impl Into<String>) -> Problem {
-        Problem::new(502, "backend_unreachable", detail)
+        Problem::of(Catalog::BackendUnreachable, detail)
     }
 
     pub fn backend_timeout(after: std::time::Duration) -> Problem {
-        Problem::new(
-            504,
-            "backend_timeout",
+        Problem::of(
+            Catalog::BackendTimeout,
             format!("the backend did not answer within {} ms", after.as_millis()),
         )
     }
 
     /// Every connection to the backend stayed busy for the call's whole timeout.
     pub fn backend_busy(limit: usize, waited: std::time::Duration) -> Problem {
-        let mut p = Problem::new(
-            503,
-            "backend_busy",
+        Problem::of(
+            Catalog::BackendBusy,
             format!(
                 "all {limit} connections to the backend stayed busy for {} ms; the call was not sent",
                 waited.as_millis()
             ),
-        );
-        p.retry_after = Some(1);
-        p
+        )
+        .with_retry_after(1)
     }
 
     pub fn bad_reply(detail: impl Into<String>) -> Problem {
-        Problem::new(502, "bad_backend_reply", detail)
+        Problem::of(Catalog::BadBackendReply, detail)
+    }
+
+    /// A backend fault that no rule maps: `what` names it (`SOAP fault `Server``).
+    pub fn unmapped_fault(what: impl std::fmt::Display, status: u16) -> Problem {
+        Problem::of(
+            Catalog::BackendFault,
+            format!("the backend answered with {what} (HTTP {status}); no fault rule maps it"),
+        )
     }
 }
 
-fn title(status: u16) -> &'static str {
+/// The title of an adapter-chosen status.
+fn mapped_title(status: u16) -> &'static str {
     match status {
         400 => "Bad input",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not found",
-        405 => "Method not allowed",
         409 => "Conflict",
-        413 => "Body too large",
-        415 => "Unsupported media type",
         422 => "Rejected by the backend",
         429 => "Too many requests",
         502 => "Backend error",

@@ -1,10 +1,10 @@
 //! JSON Schemas of ponte's own file formats, generated from the model types.
 
-use crate::config::model::AdapterFile;
+use crate::config::model::AdapterSchema;
 
 /// `schemas/adapter.schema.json`, as text (pretty, with a final newline).
 pub fn adapter_schema() -> String {
-    render::<AdapterFile>("ponte adapter")
+    render::<AdapterSchema>("ponte adapter")
 }
 
 /// `schemas/fixture.schema.json`.

@@ -66,7 +66,7 @@ async fn strawberry_partial_error_follows_the_route_policy() {
     else {
         return;
     };
-    strict.assert_problem(502, "backend_error");
+    strict.assert_problem(502, "backend_fault");
     assert_eq!(strict.json["graphql_path"], "contact.creditScore");
     strict.assert_hides("credit bureau");
     // Allowed partial data: what arrived is mapped, and here the contact itself is null.
@@ -105,7 +105,7 @@ async fn strawberry_validation_and_syntax_errors_are_502() {
         else {
             return;
         };
-        answer.assert_problem(502, "backend_error");
+        answer.assert_problem(502, "backend_fault");
     }
 }
 
@@ -151,7 +151,7 @@ async fn countries_errors_with_400_and_200_are_both_errors() {
     else {
         return;
     };
-    missing.assert_problem(502, "backend_error");
+    missing.assert_problem(502, "backend_fault");
     assert!(missing.detail().contains("HTTP 400"), "{}", missing.text);
     for case in [
         "validation_error_unknown_field",
@@ -162,7 +162,7 @@ async fn countries_errors_with_400_and_200_are_both_errors() {
         else {
             return;
         };
-        answer.assert_problem(502, "backend_error");
+        answer.assert_problem(502, "backend_fault");
         assert_eq!(answer.json["graphql_code"], "GRAPHQL_VALIDATION_FAILED");
     }
     let Some((zod, _, _)) = replay(
@@ -174,7 +174,7 @@ async fn countries_errors_with_400_and_200_are_both_errors() {
     else {
         return;
     };
-    zod.assert_problem(502, "backend_error");
+    zod.assert_problem(502, "backend_fault");
     assert_eq!(zod.json["graphql_code"], "VALIDATION_ERROR");
     assert_eq!(zod.json["graphql_path"], "country.name.lang");
 }

@@ -311,7 +311,7 @@ async fn mock_server(adapters: &Path, fixtures: &Path) -> Ponte {
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     let set = ponte::fixture::mock::MockSet::new(&plan, &cases);
     let settings = ponte::server::Settings {
-        mode: ponte::server::Mode::Mock(set),
+        transport: ponte::backend::transport::Transport::Replay(std::sync::Arc::new(set)),
         ..Default::default()
     };
     Ponte::serve(plan, settings).await
@@ -433,7 +433,7 @@ routes:
         .unwrap();
     let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
     let settings = ponte::server::Settings {
-        mode: ponte::server::Mode::Record(recorder),
+        observers: vec![std::sync::Arc::new(recorder)],
         ..Default::default()
     };
     let ponte = Ponte::serve(plan, settings).await;
@@ -487,7 +487,7 @@ async fn recorded_graphql_calls_replay_green() {
         .unwrap();
     let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
     let settings = ponte::server::Settings {
-        mode: ponte::server::Mode::Record(recorder),
+        observers: vec![std::sync::Arc::new(recorder)],
         ..Default::default()
     };
     let ponte = Ponte::serve(plan, settings).await;

@@ -337,7 +337,7 @@ async fn partial_data_is_an_error_unless_the_route_allows_it() {
     let crm = crm(Behaviour::default()).await;
     let ponte = facade(&crm, "tests/graphql-adapters", "s3cret").await;
     let strict = ponte.get("/crmlab/strict/3").await;
-    strict.assert_problem(502, "backend_error");
+    strict.assert_problem(502, "backend_fault");
     assert_eq!(strict.json["graphql_code"], "UNAVAILABLE");
     assert_eq!(strict.json["graphql_path"], "contact.phone");
     strict.assert_hides("phone directory unavailable");
@@ -365,7 +365,7 @@ async fn errors_decide_whether_the_status_is_200_or_400() {
         .await;
         let ponte = facade(&crm, "adapters", "s3cret").await;
         let answer = ponte.get("/crm/contacts/1").await;
-        answer.assert_problem(502, "backend_error");
+        answer.assert_problem(502, "backend_fault");
         assert_eq!(
             answer.json["graphql_code"], "GRAPHQL_VALIDATION_FAILED",
             "HTTP {status}"

@@ -1,10 +1,17 @@
-//! One pooled HTTP client per backend: deadlines per attempt, retries for idempotent routes,
-//! a cap on the reply size. Errors never echo the backend URL (it may hold credentials).
+//! Sending a request to a backend: deadlines per attempt, retries for idempotent routes, a cap on
+//! the reply size, a bound on calls in flight. Errors never echo the backend URL (it may hold
+//! credentials).
+//!
+//! `BackendSettings` is plain data from the plan; `BackendRuntime` holds what must outlive a plan
+//! (the connection limit, and with it the calls waiting for a connection): it lives in the
+//! registry (`super::registry`), so a reload does not reset it.
 
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::HeaderMap;
 use bytes::Bytes;
+
+use crate::kind::{BackendReply, BackendRequest};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REPLY: usize = 10 << 20;
@@ -12,7 +19,7 @@ pub const DEFAULT_MAX_REPLY: usize = 10 << 20;
 /// every call in flight holds a connection and its buffers (memory with many callers).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     pub attempts: u32,
     pub backoff: Duration,
@@ -55,26 +62,23 @@ fn shared_client() -> Result<reqwest::Client, String> {
         .clone()
 }
 
-#[derive(Debug)]
-pub struct HttpBackend {
-    client: reqwest::Client,
-    url: reqwest::Url,
+/// Where and how one adapter's calls are sent: compiled once, immutable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendSettings {
+    pub url: reqwest::Url,
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub max_reply: usize,
-    headers: HeaderMap,
-    in_flight: tokio::sync::Semaphore,
-    max_connections: usize,
+    pub headers: HeaderMap,
+    pub max_connections: usize,
 }
 
-/// A backend's answer, read whole (within the size cap).
+/// The live state of one backend: the shared client and the calls in flight.
 #[derive(Debug)]
-pub struct Exchange {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Bytes,
-    pub elapsed: Duration,
-    pub attempts: u32,
+pub struct BackendRuntime {
+    client: reqwest::Client,
+    in_flight: tokio::sync::Semaphore,
+    max_connections: usize,
 }
 
 #[derive(Debug, PartialEq)]
@@ -90,41 +94,43 @@ pub enum SendError {
     Broken(String),
 }
 
-impl HttpBackend {
-    pub fn new(
-        url: reqwest::Url,
-        timeout: Duration,
-        retry: RetryPolicy,
-        max_reply: usize,
-        headers: HeaderMap,
-        max_connections: usize,
-    ) -> Result<HttpBackend, String> {
-        Ok(HttpBackend {
+/// What came back, and how long it took (all attempts).
+#[derive(Debug)]
+pub struct Exchange {
+    pub reply: BackendReply,
+    pub elapsed: Duration,
+    pub attempts: u32,
+}
+
+impl BackendRuntime {
+    pub fn new(settings: &BackendSettings) -> Result<BackendRuntime, String> {
+        Ok(BackendRuntime {
             client: shared_client()?,
-            url,
-            timeout,
-            retry,
-            max_reply,
-            headers,
-            in_flight: tokio::sync::Semaphore::new(max_connections),
-            max_connections,
+            in_flight: tokio::sync::Semaphore::new(settings.max_connections),
+            max_connections: settings.max_connections,
         })
     }
 
-    /// POSTs `body`; retries when `idempotent` and the backend gave no usable answer.
-    pub async fn post(
+    /// Whether this runtime still fits `settings` after a reload (else a new one is made).
+    pub fn fits(&self, settings: &BackendSettings) -> bool {
+        self.max_connections == settings.max_connections
+    }
+
+    /// Sends `request`; retries when `idempotent` and the backend gave no usable answer.
+    pub async fn send(
         &self,
-        body: Bytes,
-        headers: &[(HeaderName, HeaderValue)],
+        settings: &BackendSettings,
+        request: &BackendRequest,
         timeout: Option<Duration>,
         idempotent: bool,
     ) -> Result<Exchange, SendError> {
-        let timeout = timeout.unwrap_or(self.timeout);
+        let timeout = timeout.unwrap_or(settings.timeout);
         let attempts = if idempotent {
-            self.retry.attempts.max(1)
+            settings.retry.attempts.max(1)
         } else {
             1
         };
+        let url = target_url(&settings.url, &request.target)?;
         // One connection for all attempts. Waiting for it has its own deadline (the call's
         // timeout) and ends in `Busy`, not `Timeout`: the backend was never asked.
         let queued = Instant::now();
@@ -150,38 +156,43 @@ impl HttpBackend {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(body.clone(), headers, timeout).await;
+            let result = self.attempt(settings, &url, request, timeout).await;
             let retryable = match &result {
                 Err(SendError::Timeout(_) | SendError::Unreachable(_)) => true,
-                Ok(ex) => matches!(ex.status, 502..=504),
+                Ok(reply) => matches!(reply.status, 502..=504),
                 Err(_) => false,
             };
             if !retryable || attempt >= attempts {
-                return result.map(|mut ex| {
-                    ex.elapsed = started.elapsed();
-                    ex.attempts = attempt;
-                    ex
+                return result.map(|reply| Exchange {
+                    reply,
+                    elapsed: started.elapsed(),
+                    attempts: attempt,
                 });
             }
-            tokio::time::sleep(self.retry.backoff * attempt).await;
+            tokio::time::sleep(settings.retry.backoff * attempt).await;
         }
     }
 
     async fn attempt(
         &self,
-        body: Bytes,
-        headers: &[(HeaderName, HeaderValue)],
+        settings: &BackendSettings,
+        url: &reqwest::Url,
+        request: &BackendRequest,
         timeout: Duration,
-    ) -> Result<Exchange, SendError> {
-        let mut request = self.client.post(self.url.clone()).body(body);
-        if !self.headers.is_empty() {
-            request = request.headers(self.headers.clone());
+    ) -> Result<BackendReply, SendError> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url.clone())
+            .body(request.body.clone());
+        if !settings.headers.is_empty() {
+            builder = builder.headers(settings.headers.clone());
         }
-        for (name, value) in headers {
-            request = request.header(name, value);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
         }
+        let max_reply = settings.max_reply;
         let exchange = async {
-            let mut response = request.send().await.map_err(classify)?;
+            let mut response = builder.send().await.map_err(classify)?;
             let status = response.status().as_u16();
             let content_type = response
                 .headers()
@@ -189,8 +200,8 @@ impl HttpBackend {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let body = match response.content_length() {
-                Some(n) if n as usize > self.max_reply => {
-                    return Err(SendError::TooLarge(self.max_reply));
+                Some(n) if n as usize > max_reply => {
+                    return Err(SendError::TooLarge(max_reply));
                 }
                 // A declared length within the cap: read it whole (one chunk needs no copy).
                 Some(_) => response.bytes().await.map_err(classify)?,
@@ -198,23 +209,21 @@ impl HttpBackend {
                 None => {
                     let mut buf = Vec::with_capacity(8192);
                     while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                        if buf.len() + chunk.len() > self.max_reply {
-                            return Err(SendError::TooLarge(self.max_reply));
+                        if buf.len() + chunk.len() > max_reply {
+                            return Err(SendError::TooLarge(max_reply));
                         }
                         buf.extend_from_slice(&chunk);
                     }
                     Bytes::from(buf)
                 }
             };
-            if body.len() > self.max_reply {
-                return Err(SendError::TooLarge(self.max_reply));
+            if body.len() > max_reply {
+                return Err(SendError::TooLarge(max_reply));
             }
-            Ok(Exchange {
+            Ok(BackendReply {
                 status,
                 content_type,
                 body,
-                elapsed: Duration::ZERO,
-                attempts: 1,
             })
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -222,6 +231,19 @@ impl HttpBackend {
             Err(_) => Err(SendError::Timeout(timeout)),
         }
     }
+}
+
+/// The backend URL with a route's path and query appended (XML over HTTP), or as it is. The
+/// target is built from percent-encoded parts, so it cannot change the host.
+fn target_url(base: &reqwest::Url, target: &str) -> Result<reqwest::Url, SendError> {
+    if target.is_empty() {
+        return Ok(base.clone());
+    }
+    let joined = format!("{}{target}", base.as_str().trim_end_matches('/'));
+    reqwest::Url::parse(&joined)
+        .ok()
+        .filter(|u| u.host() == base.host() && u.port() == base.port())
+        .ok_or_else(|| SendError::Unreachable("the request path is not a valid URL".into()))
 }
 
 /// Describes a transport error by its cause, without the URL reqwest puts in its message.

@@ -1,3 +1,6 @@
-//! Talking to backends over HTTP.
+//! How the engine reaches a backend: a transport (live HTTP, or replay of recorded replies) and,
+//! for live calls, the registry of each backend's runtime state.
 
 pub mod http;
+pub mod registry;
+pub mod transport;

@@ -6,6 +6,7 @@
 pub mod de;
 pub mod env;
 pub mod model;
+pub(crate) mod route;
 pub mod tree;
 pub mod yaml;
 
@@ -15,15 +16,8 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{Diagnostic, Span};
 
 pub use de::Spanned;
-pub use model::AdapterFile;
+pub use model::{Adapter, AdapterFile};
 pub use tree::{Tree, TreeKind};
-
-/// An adapter file read and decoded, with where it came from.
-#[derive(Debug)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    pub model: AdapterFile,
-}
 
 /// Reads the environment through this, so tests can supply their own.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -57,7 +51,7 @@ pub fn load_file(
     path: &Path,
     env: EnvLookup,
     missing_env_is_empty: bool,
-) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+) -> (Option<Adapter>, Vec<Diagnostic>) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let (model, diagnostics) = decode(&text, env, missing_env_is_empty);
@@ -73,26 +67,79 @@ pub fn load_file(
     }
 }
 
-/// Decodes adapter text (no file attached to the diagnostics).
-///
-/// Serde stops at the first hard error, so after each one the offending node is cut out of the
-/// tree and decoding runs again: every error of the file is found, and the model of what remains
-/// is returned too (even when there were errors) so that later checks can report theirs.
+/// Decodes adapter text (no file attached to the diagnostics): the key under `backend:` chooses
+/// the kind, whose route type then decodes the routes.
 pub fn decode(
     text: &str,
     env: EnvLookup,
     missing_env_is_empty: bool,
-) -> (Option<AdapterFile>, Vec<Diagnostic>) {
+) -> (Option<Adapter>, Vec<Diagnostic>) {
     let (mut root, mut errors) = match yaml::parse_all(text) {
         Ok(parsed) => parsed,
         Err(d) => return (None, vec![d]),
     };
     env::expand(&mut root, env, missing_env_is_empty, &mut errors);
+    let model = match backend_kind(&root) {
+        Ok("soap") => decode_kind(&mut root, &mut errors).map(Adapter::Soap),
+        Ok("graphql") => decode_kind(&mut root, &mut errors).map(Adapter::Graphql),
+        Ok(_) => decode_kind(&mut root, &mut errors).map(Adapter::Http),
+        Err(d) => {
+            errors.push(d);
+            // The routes cannot be checked without a kind; everything else still is.
+            decode_recovering::<AdapterFile<serde::de::IgnoredAny>>(&mut root, &mut errors);
+            None
+        }
+    };
+    dedupe(&mut errors);
+    (model, errors)
+}
+
+fn decode_kind<R>(root: &mut yaml::Yaml, errors: &mut Vec<Diagnostic>) -> Option<AdapterFile<R>>
+where
+    R: route::RouteKeys + serde::de::DeserializeOwned,
+{
+    let first = errors.len();
+    let model = decode_recovering::<AdapterFile<R>>(root, errors);
+    route::explain_misplaced::<R>(&mut errors[first..]);
+    model
+}
+
+/// Which backend kind the file declares: `soap`, `graphql` or `http`, exactly one.
+fn backend_kind(root: &yaml::Yaml) -> Result<&'static str, Diagnostic> {
+    const KINDS: [&str; 3] = ["soap", "graphql", "http"];
+    let backend = root.get("backend");
+    let present: Vec<&'static str> = KINDS
+        .into_iter()
+        .filter(|k| backend.and_then(|b| b.get(k)).is_some())
+        .collect();
+    let at = backend.map_or(Span::at(1, 1), |b| b.span);
+    match present.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Diagnostic::error(at, "the backend has no kind").with_help(
+            "add `soap: { url: ..., namespace: ... }`, `graphql: { url: ... }` or `http: { url: ... }` under `backend:`",
+        )),
+        many => Err(Diagnostic::error(
+            at,
+            format!("the backend has several kinds: {}", many.join(", ")),
+        )
+        .with_help("an adapter talks to one backend; split it in several files")),
+    }
+}
+
+/// Decodes `T` from a positioned YAML tree, finding every error rather than the first.
+///
+/// Serde stops at the first hard error, so after each one the offending node is cut out of the
+/// tree and decoding runs again; unknown keys are collected without stopping. The value of what
+/// remains is returned even when there were errors, so that later checks can report theirs.
+pub(crate) fn decode_recovering<T: serde::de::DeserializeOwned>(
+    root: &mut yaml::Yaml,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<T> {
     let notes = RefCell::new(Vec::new());
     let mut pruned_in: Vec<Span> = Vec::new();
     let mut model = None;
     for _ in 0..MAX_RECOVERIES {
-        match de::from_yaml::<AdapterFile>(&root, &notes) {
+        match de::from_yaml::<T>(root, &notes) {
             Ok(m) => {
                 model = Some(m);
                 break;
@@ -105,7 +152,7 @@ pub fn decode(
                 if !artifact {
                     errors.push(e.into_diagnostic(root.span));
                 }
-                match prune(&mut root, span) {
+                match prune(root, span) {
                     Some(parent) => pruned_in.push(parent),
                     None => break,
                 }
@@ -113,8 +160,8 @@ pub fn decode(
         }
     }
     errors.extend(notes.into_inner());
-    dedupe(&mut errors);
-    (model, errors)
+    dedupe(errors);
+    model
 }
 
 const MAX_RECOVERIES: usize = 200;

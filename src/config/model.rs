@@ -10,10 +10,11 @@ use serde::Deserialize;
 use super::de::Spanned;
 use super::tree::Tree;
 
-/// One adapter: a backend and the REST routes exposed over it.
+/// One adapter: a backend and the REST routes exposed over it. `R` is the backend kind's route
+/// type (`SoapRoute`, `GraphqlRoute`, `HttpRoute`), chosen by the key under `backend:`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AdapterFile {
+pub struct AdapterFile<R> {
     /// Editor hint (`$schema`), ignored by ponte.
     #[serde(rename = "$schema", default)]
     pub schema: Option<String>,
@@ -24,17 +25,47 @@ pub struct AdapterFile {
     pub description: Option<String>,
     pub backend: Backend,
     /// The REST routes, by name.
-    pub routes: IndexMap<Spanned<String>, Route>,
+    pub routes: IndexMap<Spanned<String>, R>,
 }
 
-/// Where and how calls are sent. Exactly one of `soap` and `graphql` is set.
+/// An adapter file of one backend kind.
+#[derive(Debug)]
+pub enum Adapter {
+    Soap(AdapterFile<crate::soap::SoapRoute>),
+    Graphql(AdapterFile<crate::graphql::GraphqlRoute>),
+    Http(AdapterFile<crate::xmlhttp::HttpRoute>),
+}
+
+impl Adapter {
+    pub fn name(&self) -> &Spanned<String> {
+        match self {
+            Adapter::Soap(a) => &a.name,
+            Adapter::Graphql(a) => &a.name,
+            Adapter::Http(a) => &a.name,
+        }
+    }
+}
+
+/// Schema-only: an adapter of any kind (editors validate against each).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub(crate) enum AdapterSchema {
+    Soap(AdapterFile<crate::soap::SoapRoute>),
+    Graphql(AdapterFile<crate::graphql::GraphqlRoute>),
+    Http(AdapterFile<crate::xmlhttp::HttpRoute>),
+}
+
+/// Where and how calls are sent. Exactly one of `soap`, `graphql` and `http` is set.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backend {
     #[serde(default)]
-    pub soap: Option<SoapBackend>,
+    pub soap: Option<crate::soap::SoapBackend>,
     #[serde(default)]
-    pub graphql: Option<GraphqlBackend>,
+    pub graphql: Option<crate::graphql::GraphqlBackend>,
+    #[serde(default)]
+    pub http: Option<crate::xmlhttp::HttpBackend>,
     /// Time allowed for one backend call (per attempt), e.g. `5s`, `800ms`. Default 10s.
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
@@ -61,142 +92,6 @@ pub struct Retry {
     /// Pause before each retry, e.g. `200ms`.
     #[serde(default)]
     pub backoff: Option<Spanned<DurationText>>,
-}
-
-/// A SOAP 1.1 or 1.2 service.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SoapBackend {
-    /// Endpoint URL; `${NAME:-default}` takes it from the environment.
-    pub url: Spanned<String>,
-    #[serde(default)]
-    pub version: SoapVersion,
-    /// Target namespace of the service's messages.
-    pub namespace: Spanned<String>,
-    #[serde(default)]
-    pub style: SoapStyle,
-    /// `literal` (default) or `encoded` (rpc/encoded: parts carry `xsi:type`).
-    #[serde(rename = "use", default)]
-    pub encoding: SoapUse,
-    /// Whether child elements of the body are in the namespace (`qualified`, default) or not.
-    #[serde(default)]
-    pub element_form: ElementForm,
-    /// The SOAPAction sent: `{namespace}` and `{operation}` are replaced. Default
-    /// `{namespace}{operation}` (with a `/` between when the namespace lacks one). `""` sends none.
-    #[serde(default)]
-    pub soap_action: Option<Spanned<String>>,
-    /// Extra namespace prefixes usable in element names (`wsse:Security`).
-    #[serde(default)]
-    pub namespaces: IndexMap<Spanned<String>, Spanned<String>>,
-    /// SOAP header elements sent with every call, as a tree like `request`.
-    #[serde(default)]
-    pub headers: Option<RequestTree>,
-}
-
-/// A GraphQL API.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GraphqlBackend {
-    /// Endpoint URL; `${NAME:-default}` takes it from the environment.
-    pub url: Spanned<String>,
-    /// SDL file (relative to the adapter): when given, every query is validated against it.
-    #[serde(default)]
-    pub schema: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum SoapVersion {
-    #[default]
-    #[serde(rename = "1.1")]
-    V11,
-    #[serde(rename = "1.2")]
-    V12,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SoapStyle {
-    #[default]
-    Document,
-    Rpc,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SoapUse {
-    #[default]
-    Literal,
-    Encoded,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ElementForm {
-    #[default]
-    Qualified,
-    Unqualified,
-}
-
-/// One REST route.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Route {
-    pub method: Spanned<HttpMethod>,
-    /// Path under the adapter's prefix; `{name}` segments are `in: path` inputs.
-    pub path: Spanned<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Typed inputs, by the name used in `request` as `$name`.
-    #[serde(default)]
-    pub input: IndexMap<Spanned<String>, Input>,
-    /// The SOAP operation called.
-    #[serde(default)]
-    pub operation: Option<Spanned<String>>,
-    /// GraphQL: the query or mutation document.
-    #[serde(default)]
-    pub query: Option<Spanned<String>>,
-    /// GraphQL: a `.graphql` file (relative to the adapter) holding the document.
-    #[serde(default)]
-    pub query_file: Option<Spanned<String>>,
-    /// GraphQL: which operation of the document to run, when it holds several.
-    #[serde(default)]
-    pub operation_name: Option<Spanned<String>>,
-    /// GraphQL: the variables sent, as a tree; `$input` leaves are inputs.
-    #[serde(default)]
-    pub variables: Option<Tree>,
-    /// GraphQL: `deny` (default) answers an error when `errors` come with partial `data`;
-    /// `allow` maps what arrived.
-    #[serde(default)]
-    pub partial: Option<Spanned<PartialPolicy>>,
-    /// Overrides the backend's SOAPAction for this route.
-    #[serde(default)]
-    pub soap_action: Option<Spanned<String>>,
-    /// The SOAP body as a tree: keys are elements (`@name` attributes), leaves are `$input` or text.
-    #[serde(default)]
-    pub request: Option<RequestTree>,
-    /// The JSON returned: keys are output fields, leaves are paths into the reply body.
-    #[serde(default)]
-    pub response: Option<ResponseTree>,
-    /// Paths in the reply that are always arrays, even with one or no element.
-    #[serde(default)]
-    pub arrays: Vec<Spanned<String>>,
-    /// Fault rules (SOAP faults, GraphQL errors), first match wins; an unmatched fault is a 502.
-    #[serde(default)]
-    pub faults: Vec<FaultRule>,
-    /// Overrides the backend timeout for this route.
-    #[serde(default)]
-    pub timeout: Option<Spanned<DurationText>>,
-    /// A path in the reply: when it is missing or null, the route answers 404.
-    #[serde(default)]
-    pub not_found: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PartialPolicy {
-    Allow,
-    #[default]
-    Deny,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
@@ -316,6 +211,10 @@ pub struct FaultRule {
     /// A regular expression searched in the fault text.
     #[serde(default)]
     pub message: Option<Spanned<String>>,
+    /// XML over HTTP: a reply path; the rule applies when that element is there (`xmlcep.erro`),
+    /// and its text is the fault's message.
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
     /// HTTP status answered (400-599).
     pub status: Spanned<u16>,
     /// The `code` in the problem+json answer; default derived from the fault.

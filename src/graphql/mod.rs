@@ -1,8 +1,13 @@
-//! GraphQL backends: documents parsed and (with a schema) validated at load time, variables
-//! compiled from the route's inputs, replies read with `errors` as the authority.
+//! The GraphQL kind: documents parsed and (with a schema) validated at load time, variables
+//! compiled from the route's inputs, replies read with `errors` as the authority, what a fixture
+//! expects of a GraphQL request, and the schema importer.
 
+pub(crate) mod fixture;
 pub mod import;
+pub(crate) mod model;
 mod reply;
+
+pub use model::{GraphqlBackend, GraphqlRoute, PartialPolicy};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,12 +16,13 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{Schema, ast};
 use serde_json::{Map, Value};
 
-use crate::config::model::{GraphqlBackend, PartialPolicy, Route};
-use crate::config::{Spanned, Tree, TreeKind};
+use crate::config::{Spanned, TreeKind};
 use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::mapping::skeleton::{Flavour, Skeleton};
+use crate::plan::KindCompiled;
 use crate::xml::template::InputRef;
 
-pub use reply::interpret;
+pub(crate) use reply::interpret;
 
 /// A backend-wide schema, loaded once per adapter.
 pub struct GraphqlSettings {
@@ -85,16 +91,8 @@ impl GraphqlSettings {
 pub struct GraphqlCall {
     pub query: String,
     pub operation_name: Option<String>,
-    variables: Option<Variables>,
+    variables: Option<Skeleton>,
     pub partial: PartialPolicy,
-}
-
-#[derive(Debug)]
-enum Variables {
-    Input(usize),
-    Literal(Value),
-    Object(Vec<(String, Variables)>),
-    Array(Vec<Variables>),
 }
 
 impl GraphqlCall {
@@ -105,45 +103,51 @@ impl GraphqlCall {
         if let Some(op) = &self.operation_name {
             body.insert("operationName".into(), Value::String(op.clone()));
         }
-        if let Some(vars) = &self.variables
-            && let Some(v) = vars.render(values)
-        {
+        if let Some(v) = self.variables(values) {
             body.insert("variables".into(), v);
         }
         serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
     }
 
-    pub fn variables(&self, values: &[Option<Value>]) -> Option<Value> {
+    fn variables(&self, values: &[Option<Value>]) -> Option<Value> {
         self.variables.as_ref().and_then(|v| v.render(values))
     }
-}
 
-impl Variables {
-    /// `None` for an absent optional input: the key is left out.
-    fn render(&self, values: &[Option<Value>]) -> Option<Value> {
-        match self {
-            Variables::Input(i) => values.get(*i).cloned().flatten(),
-            Variables::Literal(v) => Some(v.clone()),
-            Variables::Object(fields) => Some(Value::Object(
-                fields
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.render(values)?)))
-                    .collect(),
-            )),
-            Variables::Array(items) => Some(Value::Array(
-                items
-                    .iter()
-                    .map(|i| i.render(values).unwrap_or(Value::Null))
-                    .collect(),
-            )),
+    /// What a recorded fixture expects the backend to receive.
+    pub fn expectation(&self, values: &[Option<Value>]) -> Map<String, Value> {
+        let mut expect = Map::new();
+        if let Some(op) = &self.operation_name {
+            expect.insert("operation_name".into(), Value::String(op.clone()));
         }
+        if let Some(v) = self.variables(values) {
+            expect.insert("variables".into(), v);
+        }
+        expect
     }
 }
 
 /// Compiles a route's document and variables; marks the inputs the variables use.
-pub fn compile_call(
+pub(crate) fn compile_route<'r>(
     name: &Spanned<String>,
-    route: &Route,
+    route: &'r GraphqlRoute,
+    settings: &GraphqlSettings,
+    adapter_file: &Path,
+    inputs: &[InputRef],
+    used: &mut [bool],
+    errors: &mut Vec<Diagnostic>,
+) -> KindCompiled<'r> {
+    crate::faults::refuse_when(&route.faults, "GraphQL", errors);
+    let call = compile_call(name, route, settings, adapter_file, inputs, used, errors);
+    KindCompiled {
+        call: call.map(crate::kind::Call::Graphql),
+        uses_in: "variables",
+        literal: route.variables.as_ref(),
+    }
+}
+
+fn compile_call(
+    name: &Spanned<String>,
+    route: &GraphqlRoute,
     settings: &GraphqlSettings,
     adapter_file: &Path,
     inputs: &[InputRef],
@@ -271,12 +275,22 @@ pub fn compile_call(
         },
     };
 
-    let mut compiler = VarCompiler {
-        inputs,
-        used,
-        errors,
-    };
-    let variables = route.variables.as_ref().map(|t| compiler.compile(t));
+    let variables = route.variables.as_ref().map(|t| {
+        let (skeleton, found) = Skeleton::compile(t, inputs, Flavour::Json);
+        for (u, f) in used.iter_mut().zip(&found.used) {
+            *u |= *f;
+        }
+        for (name, span) in found.unknown {
+            let help = match did_you_mean(&name, inputs.iter().map(|i| i.name)) {
+                Some(x) => format!("did you mean `${x}`?"),
+                None => "declare it under `input:`, or write `$$` for a literal `$`".to_string(),
+            };
+            errors.push(
+                Diagnostic::error(span, format!("input `{name}` is not declared")).with_help(help),
+            );
+        }
+        skeleton
+    });
     // Provided variables must be declared, and required ones provided.
     let provided: Vec<(&str, Span)> = match route.variables.as_ref().map(|t| &t.kind) {
         Some(TreeKind::Map(entries)) => entries
@@ -353,51 +367,4 @@ fn inside_query(span: Span, adapter_file: Option<&Path>, line: usize, column: us
         _ => (first.len() - first.trim_start().len() + column) as u32,
     };
     s
-}
-
-struct VarCompiler<'a> {
-    inputs: &'a [InputRef<'a>],
-    used: &'a mut [bool],
-    errors: &'a mut Vec<Diagnostic>,
-}
-
-impl VarCompiler<'_> {
-    fn compile(&mut self, tree: &Tree) -> Variables {
-        match &tree.kind {
-            TreeKind::Map(entries) => Variables::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.value.clone(), self.compile(v)))
-                    .collect(),
-            ),
-            TreeKind::Seq(items) => {
-                Variables::Array(items.iter().map(|i| self.compile(i)).collect())
-            }
-            TreeKind::Str(s) if s.starts_with('$') && !s.starts_with("$$") => {
-                let name = &s[1..];
-                match self.inputs.iter().position(|i| i.name == name) {
-                    Some(i) => {
-                        self.used[i] = true;
-                        Variables::Input(i)
-                    }
-                    None => {
-                        let help = match did_you_mean(name, self.inputs.iter().map(|i| i.name)) {
-                            Some(x) => format!("did you mean `${x}`?"),
-                            None => "declare it under `input:`, or write `$$` for a literal `$`"
-                                .to_string(),
-                        };
-                        self.errors.push(
-                            Diagnostic::error(tree.span, format!("input `{name}` is not declared"))
-                                .with_help(help),
-                        );
-                        Variables::Literal(Value::Null)
-                    }
-                }
-            }
-            TreeKind::Str(s) => {
-                Variables::Literal(Value::String(s.strip_prefix('$').unwrap_or(s).to_string()))
-            }
-            _ => Variables::Literal(tree.to_json()),
-        }
-    }
 }

@@ -3,12 +3,11 @@
 
 use serde_json::Value;
 
-use crate::config::model::PartialPolicy;
 use crate::faults::{self, Fault};
 use crate::plan::RoutePlan;
-use crate::problem::Problem;
+use crate::problem::{Catalog, Problem};
 
-use super::GraphqlCall;
+use super::{GraphqlCall, PartialPolicy};
 
 pub fn interpret(
     route: &RoutePlan,
@@ -52,13 +51,7 @@ pub fn interpret(
     if data.is_null() {
         return Err(Problem::bad_reply("the reply has no `data`"));
     }
-    route.check_found(&data)?;
-    route.response.answer(&data).map_err(|e| {
-        Problem::bad_reply(format!(
-            "the backend reply does not fit the mapping: field `{}`: {}",
-            e.field, e.message
-        ))
-    })
+    route.map_reply(&data)
 }
 
 /// A GraphQL error as a fault: `extensions.code`, message, path (`contacts[0].name`).
@@ -101,12 +94,12 @@ fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool
     let faults: Vec<Fault> = errors.iter().map(as_fault).collect();
     for fault in &faults {
         if let Some(a) = faults::answer(&route.faults, fault) {
-            return Problem::new(a.status, a.code, a.detail);
+            return Problem::mapped(a);
         }
     }
     let first = &faults[0];
     if matches!(first.code.as_str(), "UNAUTHENTICATED" | "FORBIDDEN") {
-        return Problem::new(502, "backend_auth_failed", "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
+        return Problem::of(Catalog::BackendAuthFailed, "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
             .with("graphql_code", Value::String(first.code.clone()));
     }
     let codes: Vec<&str> = faults
@@ -114,16 +107,15 @@ fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool
         .map(|f| f.code.as_str())
         .filter(|c| !c.is_empty())
         .collect();
-    let what = if partial { "partial data with" } else { "with" };
+    let what = if partial { "partial data and " } else { "" };
     let code = match codes.first() {
         Some(code) => format!("first code `{code}`"),
         None => "without a code".to_string(),
     };
-    let detail = format!(
-        "the backend answered {what} {} GraphQL error(s), {code} (HTTP {status}); no fault rule maps it",
-        faults.len()
+    let mut p = Problem::unmapped_fault(
+        format_args!("{what}{} GraphQL error(s), {code}", faults.len()),
+        status,
     );
-    let mut p = Problem::new(502, "backend_error", detail);
     if let Some(code) = codes.first() {
         p = p.with("graphql_code", Value::String(code.to_string()));
     }

@@ -5,3 +5,4 @@ pub mod input;
 pub mod node;
 pub mod path;
 pub mod response;
+pub mod skeleton;

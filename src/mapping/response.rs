@@ -609,7 +609,8 @@ mod tests {
     #[test]
     fn an_xml_reply_maps_as_its_json_does() {
         use crate::mapping::node::Node as _;
-        use crate::xml::reader::{ArrayHints, Limits, SoapReply, read_soap};
+        use crate::soap::{SoapReply, read_soap};
+        use crate::xml::reader::{ArrayHints, Limits};
         let m = compile(
             "result: { from: R.Sum, type: integer }\n\
              missing: { from: R.Nope, default: 0 }\n\
@@ -626,7 +627,7 @@ mod tests {
         .unwrap();
         let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body><R><Sum>5</Sum><First>Ada</First><Last>Love&amp;lace</Last><Items><Item code="A"><Name>a</Name><N>1.5</N><Tag>t1</Tag></Item><Item code="B"><Name>b</Name><N>2</N></Item></Items><Flag>true</Flag><Blank> </Blank><Nil xsi:nil="true"/></R></s:Body></s:Envelope>"#;
         let hints = ArrayHints::default();
-        let Ok(SoapReply::Body(doc)) = read_soap(xml.as_bytes(), &hints, Limits::default()) else {
+        let Ok(SoapReply::Body(doc)) = read_soap(xml, &hints, Limits::default()) else {
             panic!("the reply reads")
         };
         let json = doc.body().to_value();

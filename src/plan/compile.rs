@@ -6,68 +6,173 @@ use std::path::Path as FsPath;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::backend::http::{
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, HttpBackend, RetryPolicy,
+    BackendSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, RetryPolicy,
 };
 use crate::config::Spanned;
-use crate::config::model::{AdapterFile, HttpMethod};
+use crate::config::model::{Adapter, AdapterFile, Backend, HttpMethod};
+use crate::config::route::RouteKeys;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::graphql::GraphqlSettings;
 use crate::soap::SoapSettings;
+use crate::xml::template::InputRef;
 
-use super::AdapterPlan;
+use super::{AdapterPlan, KindCompiled};
 
 type Compiled = (AdapterPlan, Vec<Diagnostic>);
 
-/// The backend kind with its adapter-wide settings, compiled once.
-pub(super) enum Kind {
-    Soap(SoapSettings),
-    Graphql(GraphqlSettings),
-}
-
+/// Compiles an adapter of any kind: the kind's settings once, then each route through the kind's
+/// route compiler.
 pub fn compile_adapter(
-    model: &AdapterFile,
+    model: &Adapter,
     file: &FsPath,
     options: &super::LoadOptions,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    check_name(&model.name, &mut errors);
-
-    let backend = &model.backend;
-    let (kind, url) = match (&backend.soap, &backend.graphql) {
-        (Some(soap), None) => (
-            Kind::Soap(SoapSettings::compile(soap, &mut errors)),
-            &soap.url,
-        ),
-        (None, Some(graphql)) => (
-            Kind::Graphql(GraphqlSettings::load(
-                graphql,
+    let compiled = match model {
+        Adapter::Soap(a) => {
+            let Some(soap) = &a.backend.soap else {
+                return Err(errors);
+            };
+            let settings = SoapSettings::compile(soap, &mut errors);
+            compile_with(
+                a,
+                &soap.url,
                 file,
+                options,
                 &mut errors,
-                &mut warnings,
-            )),
-            &graphql.url,
-        ),
-        (Some(_), Some(_)) => {
-            errors.push(
-                Diagnostic::error(Span::at(1, 1), "the backend has both `soap` and `graphql`")
-                    .with_help("an adapter talks to one backend; split it in two files"),
-            );
-            return Err(errors);
+                |name, route, refs, used, errors| {
+                    crate::soap::compile_route(name, route, &settings, refs, used, errors)
+                },
+            )
         }
-        (None, None) => {
-            errors.push(
-                Diagnostic::error(Span::at(1, 1), "the backend has no kind")
-                    .with_help("add `backend: { soap: { url: ..., namespace: ... } }` or `backend: { graphql: { url: ... } }`"),
-            );
-            return Err(errors);
+        Adapter::Graphql(a) => {
+            let Some(graphql) = &a.backend.graphql else {
+                return Err(errors);
+            };
+            let settings = GraphqlSettings::load(graphql, file, &mut errors, &mut warnings);
+            compile_with(
+                a,
+                &graphql.url,
+                file,
+                options,
+                &mut errors,
+                |name, route, refs, used, errors| {
+                    crate::graphql::compile_route(name, route, &settings, file, refs, used, errors)
+                },
+            )
+        }
+        Adapter::Http(a) => {
+            let Some(http) = &a.backend.http else {
+                return Err(errors);
+            };
+            if let Ok(u) = reqwest::Url::parse(&http.url.value)
+                && let Some(d) = crate::xmlhttp::check_base_url(&u, &http.url)
+            {
+                errors.push(d);
+            }
+            compile_with(
+                a,
+                &http.url,
+                file,
+                options,
+                &mut errors,
+                |_, route, refs, used, errors| {
+                    crate::xmlhttp::compile_route(route, refs, used, errors)
+                },
+            )
         }
     };
-    let url_span = url.span;
+    match compiled {
+        Some(adapter) if errors.is_empty() => Ok((adapter, warnings)),
+        _ => {
+            // Warnings (schema defects) are still worth reading beside the errors.
+            errors.extend(warnings);
+            Err(errors)
+        }
+    }
+}
+
+fn compile_with<'k, R: RouteKeys>(
+    model: &'k AdapterFile<R>,
+    url: &Spanned<String>,
+    file: &FsPath,
+    options: &super::LoadOptions,
+    errors: &mut Vec<Diagnostic>,
+    mut kind: impl FnMut(
+        &Spanned<String>,
+        &'k R,
+        &[InputRef],
+        &mut [bool],
+        &mut Vec<Diagnostic>,
+    ) -> KindCompiled<'k>,
+) -> Option<AdapterPlan> {
+    check_name(&model.name, errors);
     let url = match &options.redirect {
         Some(base) => base.join(&model.name.value).ok(),
-        None => check_url(url, &mut errors),
+        None => check_url(url, errors),
     };
+    let backend = compile_backend(&model.backend, url, errors);
+    let mut routes = Vec::new();
+    let mut routers: HashMap<HttpMethod, matchit::Router<usize>> = HashMap::new();
+    let mut shapes: HashMap<(HttpMethod, String), (String, Span)> = HashMap::new();
+    if model.routes.is_empty() {
+        errors.push(
+            Diagnostic::error(model.name.span, "the adapter has no routes")
+                .with_help("add at least one route under `routes:`"),
+        );
+    }
+    for (name, route) in &model.routes {
+        let common = route.common();
+        let before = errors.len();
+        let shape = check_route_path(common.path, errors);
+        if let Some(shape) = &shape {
+            let key = (common.method.value, shape.clone());
+            if let Some((other, at)) = shapes.get(&key) {
+                errors.push(
+                    Diagnostic::error(
+                        common.path.span,
+                        format!(
+                            "route `{}` has the same method and path as route `{other}` (line {})",
+                            name.value, at.start.line
+                        ),
+                    )
+                    .with_help("change the path or the method of one of them"),
+                );
+            } else {
+                shapes.insert(key, (name.value.clone(), common.path.span));
+            }
+        }
+        let compiled = super::route::compile_route(name, &common, errors, |refs, used, errors| {
+            kind(name, route, refs, used, errors)
+        });
+        if let (Some(plan), true) = (compiled, errors.len() == before) {
+            let router = routers.entry(plan.method).or_default();
+            if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
+                errors.push(Diagnostic::error(
+                    common.path.span,
+                    format!("route path conflicts with another route: {e}"),
+                ));
+            }
+            routes.push(plan);
+        }
+    }
+    Some(AdapterPlan {
+        name: model.name.value.clone(),
+        description: model.description.clone(),
+        file: file.to_path_buf(),
+        backend: backend?,
+        routes,
+        routers,
+    })
+}
+
+/// The adapter-wide backend settings: timeouts, retries, limits, headers.
+fn compile_backend(
+    backend: &Backend,
+    url: Option<reqwest::Url>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<BackendSettings> {
     let mut headers = HeaderMap::new();
     for (name, value) in &backend.headers {
         match (
@@ -124,73 +229,14 @@ pub fn compile_adapter(
         .max_reply_size
         .as_ref()
         .map_or(DEFAULT_MAX_REPLY, |s| s.value.0);
-
-    let mut routes = Vec::new();
-    let mut routers: HashMap<HttpMethod, matchit::Router<usize>> = HashMap::new();
-    let mut shapes: HashMap<(HttpMethod, String), (String, Span)> = HashMap::new();
-    if model.routes.is_empty() {
-        errors.push(
-            Diagnostic::error(model.name.span, "the adapter has no routes")
-                .with_help("add at least one route under `routes:`"),
-        );
-    }
-    for (name, route) in &model.routes {
-        let before = errors.len();
-        let shape = check_route_path(&route.path, &mut errors);
-        if let Some(shape) = &shape {
-            let key = (route.method.value, shape.clone());
-            if let Some((other, at)) = shapes.get(&key) {
-                errors.push(
-                    Diagnostic::error(
-                        route.path.span,
-                        format!(
-                            "route `{}` has the same method and path as route `{other}` (line {})",
-                            name.value, at.start.line
-                        ),
-                    )
-                    .with_help("change the path or the method of one of them"),
-                );
-            } else {
-                shapes.insert(key, (name.value.clone(), route.path.span));
-            }
-        }
-        let compiled = super::route::compile_route(name, route, &kind, file, &mut errors);
-        if let (Some(plan), true) = (compiled, errors.len() == before) {
-            let router = routers.entry(plan.method).or_default();
-            if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
-                errors.push(Diagnostic::error(
-                    route.path.span,
-                    format!("route path conflicts with another route: {e}"),
-                ));
-            }
-            routes.push(plan);
-        }
-    }
-    let backend = match url {
-        Some(u) => HttpBackend::new(u, timeout, retry, max_reply, headers, max_connections)
-            .map_err(|e| {
-                errors.push(Diagnostic::error(url_span, e));
-            }),
-        None => Err(()),
-    };
-    match backend {
-        Ok(backend) if errors.is_empty() => Ok((
-            AdapterPlan {
-                name: model.name.value.clone(),
-                description: model.description.clone(),
-                file: file.to_path_buf(),
-                backend,
-                routes,
-                routers,
-            },
-            warnings,
-        )),
-        _ => {
-            // Warnings (schema defects) are still worth reading beside the errors.
-            errors.extend(warnings);
-            Err(errors)
-        }
-    }
+    Some(BackendSettings {
+        url: url?,
+        timeout,
+        retry,
+        max_reply,
+        headers,
+        max_connections,
+    })
 }
 
 fn check_name(name: &Spanned<String>, errors: &mut Vec<Diagnostic>) {

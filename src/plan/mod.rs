@@ -11,17 +11,40 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::http::HttpBackend;
+use crate::backend::http::BackendSettings;
+use crate::config::Tree;
 use crate::config::model::HttpMethod;
 use crate::diagnostic::{self, Diagnostic};
 use crate::faults::CompiledRule;
+use crate::kind::Call;
 use crate::mapping::input::InputSpec;
+use crate::mapping::node::Node;
 use crate::mapping::path::Path;
 use crate::mapping::response::Mapping;
-use crate::soap::SoapCall;
+use crate::problem::Problem;
 use crate::xml::reader::ArrayHints;
 
 pub use compile::compile_adapter;
+
+/// What a kind's route compiler gives back: the call, and where inputs are used (for the
+/// "declared but not used" help).
+pub(crate) struct KindCompiled<'r> {
+    pub call: Option<Call>,
+    /// The key that uses inputs (`request`, `variables`, `call`).
+    pub uses_in: &'static str,
+    /// The tree where a forgotten `$` may hide.
+    pub literal: Option<&'r Tree>,
+}
+
+impl KindCompiled<'_> {
+    pub fn failed<'t>(uses_in: &'static str, literal: Option<&'t Tree>) -> KindCompiled<'t> {
+        KindCompiled {
+            call: None,
+            uses_in,
+            literal,
+        }
+    }
+}
 
 pub struct Plan {
     pub adapters: Vec<Arc<AdapterPlan>>,
@@ -32,7 +55,8 @@ pub struct AdapterPlan {
     pub name: String,
     pub description: Option<String>,
     pub file: PathBuf,
-    pub backend: HttpBackend,
+    /// Where and how calls are sent (plain data; the connections live in the backend registry).
+    pub backend: BackendSettings,
     pub routes: Vec<RoutePlan>,
     routers: HashMap<HttpMethod, matchit::Router<usize>>,
 }
@@ -52,22 +76,6 @@ pub struct RoutePlan {
     pub not_found: Option<Path>,
 }
 
-/// What a route sends to its backend.
-pub enum Call {
-    Soap(SoapCall),
-    Graphql(crate::graphql::GraphqlCall),
-}
-
-impl Call {
-    /// The request body for these input values.
-    pub fn render(&self, values: &[Option<serde_json::Value>]) -> String {
-        match self {
-            Call::Soap(soap) => soap.render(values),
-            Call::Graphql(graphql) => String::from_utf8(graphql.render(values)).unwrap_or_default(),
-        }
-    }
-}
-
 pub enum RouteMatch<'a> {
     Found {
         route: &'a RoutePlan,
@@ -79,12 +87,20 @@ pub enum RouteMatch<'a> {
 }
 
 impl RoutePlan {
+    /// The answer for a reply document: 404 when `not_found` finds nothing, else the mapping.
+    pub fn map_reply<'a, N: Node<'a>>(&self, reply: N) -> Result<Vec<u8>, Problem> {
+        self.check_found(reply)?;
+        self.response.answer(reply).map_err(|e| {
+            Problem::bad_reply(format!(
+                "the backend reply does not fit the mapping: field `{}`: {}",
+                e.field, e.message
+            ))
+        })
+    }
+
     /// A 404 when the route's `not_found` path finds nothing: missing, null, or empty (an empty
     /// XML element, an empty list).
-    pub fn check_found<'a, N: crate::mapping::node::Node<'a>>(
-        &self,
-        reply: N,
-    ) -> Result<(), crate::problem::Problem> {
+    fn check_found<'a, N: Node<'a>>(&self, reply: N) -> Result<(), Problem> {
         use crate::mapping::path::Selected;
         let Some(path) = &self.not_found else {
             return Ok(());
@@ -95,7 +111,7 @@ impl RoutePlan {
             Some(Selected::Many(items)) => items.is_empty(),
         };
         if missing {
-            return Err(crate::problem::Problem::not_found(format!(
+            return Err(Problem::not_found(format!(
                 "the backend has no result for this request ({path} is empty)"
             )));
         }
@@ -153,6 +169,11 @@ impl Plan {
         self.by_name.get(name).map(|i| &self.adapters[*i])
     }
 
+    /// The adapter and its index (runtime state is kept by index beside the plan).
+    pub fn adapter_at(&self, name: &str) -> Option<(usize, &Arc<AdapterPlan>)> {
+        self.by_name.get(name).map(|i| (*i, &self.adapters[*i]))
+    }
+
     pub fn route_count(&self) -> usize {
         self.adapters.iter().map(|a| a.routes.len()).sum()
     }
@@ -200,13 +221,14 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
         let decoded_cleanly = !diags.iter().any(Diagnostic::is_error);
         diagnostics.extend(diags);
         let Some(model) = model else { continue };
-        if let Some(other) = names.get(&model.name.value) {
+        let name = model.name();
+        if let Some(other) = names.get(&name.value) {
             diagnostics.push(
                 Diagnostic::error(
-                    model.name.span,
+                    name.span,
                     format!(
                         "adapter name `{}` is already used by {}",
-                        model.name.value,
+                        name.value,
                         other.display()
                     ),
                 )
@@ -215,7 +237,7 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
             );
             continue;
         }
-        names.insert(model.name.value.clone(), file.clone());
+        names.insert(name.value.clone(), file.clone());
         // A file with decoding errors is still compiled, to report its other problems too.
         match compile_adapter(&model, &file, options) {
             Ok((adapter, warnings)) => {

@@ -1,20 +1,17 @@
-//! Route model -> route plan: inputs, the backend call (SOAP envelope or GraphQL document), the
-//! response mapping and the fault rules.
+//! Route model -> route plan: what every route has (inputs, the response mapping, fault rules),
+//! with the backend call compiled by the route's kind.
 
-use std::path::Path as FsPath;
-
-use crate::config::model::{InputLocation, Route};
+use crate::config::model::InputLocation;
+use crate::config::route::Common;
 use crate::config::{Spanned, Tree, TreeKind};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::faults;
 use crate::mapping::input;
 use crate::mapping::response::Compiler as MappingCompiler;
-use crate::soap::{SoapCall, SoapSettings};
 use crate::xml::reader::ArrayHints;
 use crate::xml::template::InputRef;
 
-use super::compile::Kind;
-use super::{Call, RoutePlan};
+use super::{KindCompiled, RoutePlan};
 
 fn path_params(path: &str) -> Vec<&str> {
     path.split('/')
@@ -22,15 +19,14 @@ fn path_params(path: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(super) fn compile_route(
+pub(super) fn compile_route<'r>(
     name: &Spanned<String>,
-    route: &Route,
-    kind: &Kind,
-    file: &FsPath,
+    route: &Common,
     errors: &mut Vec<Diagnostic>,
+    kind: impl FnOnce(&[InputRef], &mut [bool], &mut Vec<Diagnostic>) -> KindCompiled<'r>,
 ) -> Option<RoutePlan> {
     let mut inputs = Vec::new();
-    for (input_name, spec) in &route.input {
+    for (input_name, spec) in route.input {
         inputs.push(input::compile(input_name, spec, errors));
     }
     // Path parameters and `in: path` inputs must agree.
@@ -52,7 +48,7 @@ pub(super) fn compile_route(
             );
         }
     }
-    for (input_name, spec) in &route.input {
+    for (input_name, spec) in route.input {
         let external = spec.name.as_ref().map_or(&input_name.value, |x| &x.value);
         if spec.location.value == InputLocation::Path && !params.contains(&external.as_str()) {
             errors.push(
@@ -77,37 +73,20 @@ pub(super) fn compile_route(
         })
         .collect();
     let mut used = vec![false; refs.len()];
-    let call = match kind {
-        Kind::Soap(soap) => {
-            misplaced(route, false, errors);
-            Call::Soap(soap_call(name, route, soap, &refs, &mut used, errors)?)
-        }
-        Kind::Graphql(settings) => {
-            misplaced(route, true, errors);
-            Call::Graphql(crate::graphql::compile_call(
-                name, route, settings, file, &refs, &mut used, errors,
-            )?)
-        }
-    };
-    let where_used = if matches!(kind, Kind::Soap(_)) {
-        "request"
-    } else {
-        "variables"
-    };
+    let KindCompiled {
+        call,
+        uses_in,
+        literal,
+    } = kind(&refs, &mut used, errors);
     for ((input_name, _), used) in route.input.iter().zip(&used) {
         if !used {
-            let literal = route
-                .request
-                .as_ref()
-                .map(|r| &r.0)
-                .or(route.variables.as_ref());
             let help = match literal.and_then(|r| first_literal_like(r, &input_name.value)) {
                 Some(span) => format!(
                     "`{0}` at line {1} is literal text; write `${0}` to use the input",
                     input_name.value, span.start.line
                 ),
                 None => format!(
-                    "use it in `{where_used}` as `${}`, or remove it",
+                    "use it in `{uses_in}` as `${}`, or remove it",
                     input_name.value
                 ),
             };
@@ -126,7 +105,7 @@ pub(super) fn compile_route(
         paths: Vec::new(),
         reads_everything: false,
     };
-    let response = match &route.response {
+    let response = match route.response {
         Some(r) => mapping.response(&r.0),
         None => {
             mapping.errors.push(
@@ -136,7 +115,7 @@ pub(super) fn compile_route(
             None
         }
     };
-    for array in &route.arrays {
+    for array in route.arrays {
         if let Some(mut p) = mapping.path(&array.value, array.span) {
             p.steps.push(crate::mapping::path::Step::Each);
             mapping.paths.push(p);
@@ -146,115 +125,31 @@ pub(super) fn compile_route(
         .not_found
         .as_ref()
         .and_then(|nf| mapping.path(&nf.value, nf.span));
+    let faults = faults::compile(route.faults, mapping.errors, &mut |when, errors| {
+        let mut paths = MappingCompiler {
+            errors,
+            paths: Vec::new(),
+            reads_everything: false,
+        };
+        let path = paths.path(&when.value, when.span);
+        mapping.paths.extend(paths.paths);
+        path
+    });
     let hints = ArrayHints::from_paths(&mapping.paths).pruning(!mapping.reads_everything);
-    let faults = faults::compile(&route.faults, errors);
 
     Some(RoutePlan {
         name: name.value.clone(),
         method: route.method.value,
         path: route.path.value.clone(),
-        description: route.description.clone(),
+        description: route.description.map(str::to_string),
         inputs,
-        call,
+        call: call?,
         hints,
         response: response?,
         faults,
-        timeout: route.timeout.as_ref().map(|t| t.value.0),
+        timeout: route.timeout.map(|t| t.value.0),
         not_found,
     })
-}
-
-/// Keys that belong to the other backend kind are reported, not silently ignored.
-fn misplaced(route: &Route, graphql: bool, errors: &mut Vec<Diagnostic>) {
-    let report = |errors: &mut Vec<Diagnostic>, span: Span, key: &str, kind: &str| {
-        errors.push(
-            Diagnostic::error(span, format!("`{key}` is for {kind} backends"))
-                .with_help("remove it; this adapter's backend is of the other kind"),
-        );
-    };
-    if graphql {
-        if let Some(o) = &route.operation {
-            report(errors, o.span, "operation", "SOAP");
-        }
-        if let Some(r) = &route.request {
-            report(errors, r.0.span, "request", "SOAP");
-        }
-        if let Some(a) = &route.soap_action {
-            report(errors, a.span, "soap_action", "SOAP");
-        }
-        if let Some(a) = route.arrays.first() {
-            report(errors, a.span, "arrays", "SOAP (XML)");
-        }
-    } else {
-        for (key, span) in [
-            ("query", route.query.as_ref().map(|q| q.span)),
-            ("query_file", route.query_file.as_ref().map(|q| q.span)),
-            (
-                "operation_name",
-                route.operation_name.as_ref().map(|q| q.span),
-            ),
-            ("variables", route.variables.as_ref().map(|q| q.span)),
-            ("partial", route.partial.as_ref().map(|q| q.span)),
-        ] {
-            if let Some(span) = span {
-                report(errors, span, key, "GraphQL");
-            }
-        }
-    }
-}
-
-fn soap_call(
-    name: &Spanned<String>,
-    route: &Route,
-    soap: &SoapSettings,
-    refs: &[InputRef],
-    used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
-) -> Option<SoapCall> {
-    let Some(operation) = &route.operation else {
-        errors.push(
-            Diagnostic::error(
-                name.span,
-                format!("route `{}` names no SOAP `operation`", name.value),
-            )
-            .with_help("add `operation: <OperationName>` from the WSDL"),
-        );
-        return None;
-    };
-    if let Some(action) = &route.soap_action
-        && action.value.contains(['"', '\r', '\n'])
-    {
-        errors.push(Diagnostic::error(
-            action.span,
-            "soap_action cannot contain quotes or line breaks",
-        ));
-    }
-    // Without `request`, the body is the operation's empty wrapper element.
-    let default_body;
-    let body = match &route.request {
-        Some(r) => &r.0,
-        None => {
-            default_body = Tree {
-                span: operation.span,
-                kind: TreeKind::Map(vec![(
-                    operation.clone(),
-                    Tree {
-                        span: operation.span,
-                        kind: TreeKind::Null,
-                    },
-                )]),
-            };
-            &default_body
-        }
-    };
-    Some(soap.compile_call(
-        &operation.value,
-        route.soap_action.as_ref(),
-        Some(body),
-        refs,
-        used,
-        errors,
-    ))
 }
 
 /// Finds a leaf whose text is the input's name without `$` (a common slip).

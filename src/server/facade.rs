@@ -10,14 +10,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::engine;
+use crate::engine::{self, CallTo, FinishedCall};
 use crate::mapping::input::{self, CallParts};
 use crate::plan::RouteMatch;
-use crate::problem::Problem;
+use crate::problem::{Catalog, Problem};
 
 use super::access_log::Entry;
-use super::{AppState, Mode, RequestId, problem_response};
-use crate::fixture::record::RecordedCall;
+use super::{AppState, RequestId, Served, problem_response};
 
 /// What the access log line says about one call.
 #[derive(Default)]
@@ -32,9 +31,9 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     let id = RequestId::of(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let plan = state.plan.load_full();
+    let served = state.served.load_full();
     let mut access = Access::default();
-    let result = translate(&state, &plan, request, &id.0, &mut access).await;
+    let result = translate(&state, &served, request, &id.0, &mut access).await;
     let mut response = match result {
         Ok(json) => json_response(json),
         Err(problem) => problem_response(problem, &id),
@@ -64,18 +63,19 @@ fn json_response(json: Vec<u8>) -> Response {
 
 async fn translate<'p>(
     state: &AppState,
-    plan: &'p crate::plan::Plan,
+    served: &'p Served,
     request: Request,
     request_id: &str,
     access: &mut Access<'p>,
 ) -> Result<Vec<u8>, Problem> {
+    let plan = &served.plan;
     let path = request.uri().path();
     let trimmed = path.trim_start_matches('/');
     let (adapter_name, rest) = match trimmed.find('/') {
         Some(i) => (&trimmed[..i], &trimmed[i..]),
         None => (trimmed, "/"),
     };
-    let Some(adapter) = plan.adapter(adapter_name) else {
+    let Some((index, adapter)) = plan.adapter_at(adapter_name) else {
         let known: Vec<&str> = plan.adapters.iter().map(|a| a.name.as_str()).collect();
         return Err(
             Problem::not_found(format!("no adapter is named `{adapter_name}`"))
@@ -86,16 +86,10 @@ async fn translate<'p>(
     let (route, params) = match adapter.find(request.method().as_str(), rest) {
         RouteMatch::Found { route, params } => (route, params),
         RouteMatch::WrongMethod(allowed) => {
-            return Err(Problem::new(
-                405,
-                "method_not_allowed",
-                format!(
-                    "{} is not allowed here; use {}",
-                    request.method(),
-                    allowed.join(" or ")
-                ),
-            )
-            .with("allowed", json!(allowed)));
+            return Err(Problem::method_not_allowed(
+                request.method().as_str(),
+                allowed,
+            ));
         }
         RouteMatch::NotFound => {
             let routes: Vec<String> = adapter
@@ -132,36 +126,32 @@ async fn translate<'p>(
     };
     let values = input::decode(&route.inputs, &call_parts)
         .map_err(|errors| Problem::bad_input(json!(errors)))?;
-    match &state.settings.mode {
-        Mode::Mock(fixtures) => {
-            let (_, reply) = fixtures.reply(&adapter.name, &route.name, &values)?;
-            engine::interpret(route, reply.status, Some(reply.content_type()), &reply.body)
-        }
-        Mode::Live => {
-            let outcome = engine::call(adapter, route, &values, request_id).await;
-            access.backend = Some(outcome.backend_time);
-            outcome.result
-        }
-        Mode::Record(recorder) => {
-            let outcome = engine::call(adapter, route, &values, request_id).await;
-            access.backend = Some(outcome.backend_time);
-            let call = RecordedCall {
-                adapter: &adapter.name,
-                route,
-                method: parts.method.as_str(),
-                path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
-                headers: &parts.headers,
-                body: body.as_ref(),
-                exchange: &outcome.exchange,
-            };
-            match recorder.record(&call) {
-                Ok(Some(path)) => tracing::info!("recorded {}", path.display()),
-                Ok(None) => tracing::warn!("not recorded: the backend gave no reply to replay"),
-                Err(e) => tracing::error!("recording failed: {e}"),
-            }
-            outcome.result
+    let runtime = &served.runtimes[index];
+    let to = CallTo {
+        adapter,
+        runtime,
+        route,
+        values: &values,
+        request_id,
+    };
+    let outcome = engine::call(&state.settings.transport, to).await;
+    access.backend = outcome.backend_time;
+    if !state.settings.observers.is_empty() {
+        let finished = FinishedCall {
+            adapter: &adapter.name,
+            route,
+            method: parts.method.as_str(),
+            path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+            headers: &parts.headers,
+            body: body.as_ref(),
+            values: &values,
+            outcome: &outcome,
+        };
+        for observer in &state.settings.observers {
+            observer.observe(&finished);
         }
     }
+    outcome.result
 }
 
 /// Reads the body within the limit; a non-empty body must be JSON.
@@ -189,25 +179,22 @@ async fn read_json_body(
         .and_then(|v| v.to_str().ok())
         && !(ct.starts_with("application/json") || ct.contains("+json"))
     {
-        return Err(Problem::new(
-            415,
-            "unsupported_media_type",
+        return Err(Problem::of(
+            Catalog::UnsupportedMediaType,
             format!("the body must be JSON (Content-Type application/json), not `{ct}`"),
         ));
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Problem::new(
-            400,
-            "malformed_json",
+        Problem::of(
+            Catalog::MalformedJson,
             format!("the body is not valid JSON: {e}"),
         )
     })
 }
 
 fn too_large(limit: usize) -> Problem {
-    Problem::new(
-        413,
-        "body_too_large",
+    Problem::of(
+        Catalog::BodyTooLarge,
         format!("the request body is larger than {limit} bytes"),
     )
 }

@@ -12,8 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use crate::backend::http::BackendRuntime;
+use crate::backend::registry::Registry;
+use crate::backend::transport::Transport;
+use crate::engine::CallObserver;
 use crate::plan::Plan;
-use crate::problem::Problem;
+use crate::problem::{Catalog, Problem};
 
 pub use request_id::RequestId;
 
@@ -22,45 +26,55 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 pub struct Settings {
     pub body_limit: usize,
-    pub mode: Mode,
+    /// Where backend requests go: the backends, or recorded replies (`serve --mock`).
+    pub transport: Transport,
+    /// Who looks at finished calls (`serve --record` writes fixtures).
+    pub observers: Vec<Arc<dyn CallObserver>>,
     pub access_log: access_log::AccessLog,
-}
-
-/// Where answers come from.
-#[derive(Default)]
-pub enum Mode {
-    /// Call the backends.
-    #[default]
-    Live,
-    /// Answer from the fixtures' recorded replies (`serve --mock`).
-    Mock(crate::fixture::mock::MockSet),
-    /// Call the backends and write a fixture per call (`serve --record`).
-    Record(crate::fixture::record::Recorder),
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             body_limit: DEFAULT_BODY_LIMIT,
-            mode: Mode::Live,
+            transport: Transport::Live,
+            observers: Vec::new(),
             access_log: access_log::AccessLog::off(),
         }
     }
 }
 
-/// Shared by all requests. The plan sits behind an atomic pointer: a reload swaps it whole, and
-/// requests in flight finish on the plan they started with.
+/// A plan with the runtime state of its backends, index for index.
+pub struct Served {
+    pub plan: Plan,
+    pub runtimes: Vec<Arc<BackendRuntime>>,
+}
+
+/// Shared by all requests. The served plan sits behind an atomic pointer: a reload swaps it
+/// whole, and requests in flight finish on the plan they started with. The registry outlives
+/// plans, so backends keep their runtime state across a swap.
 pub struct AppState {
-    pub plan: ArcSwap<Plan>,
+    pub served: ArcSwap<Served>,
+    registry: Registry,
     pub settings: Settings,
 }
 
 impl AppState {
-    pub fn new(plan: Plan, settings: Settings) -> Arc<AppState> {
-        Arc::new(AppState {
-            plan: ArcSwap::from_pointee(plan),
+    pub fn new(plan: Plan, settings: Settings) -> Result<Arc<AppState>, String> {
+        let registry = Registry::default();
+        let runtimes = registry.attach(&plan)?;
+        Ok(Arc::new(AppState {
+            served: ArcSwap::from_pointee(Served { plan, runtimes }),
+            registry,
             settings,
-        })
+        }))
+    }
+
+    /// Serves `plan` from now on; calls in flight finish on the plan they started with.
+    pub fn install(&self, plan: Plan) -> Result<(), String> {
+        let runtimes = self.registry.attach(&plan)?;
+        self.served.store(Arc::new(Served { plan, runtimes }));
+        Ok(())
     }
 }
 
@@ -81,9 +95,10 @@ async fn ready(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     id: RequestId,
 ) -> Response {
-    let plan = state.plan.load();
+    let served = state.served.load();
+    let plan = &served.plan;
     if plan.adapters.is_empty() {
-        return problem_response(Problem::new(503, "not_ready", "no adapter is loaded"), &id);
+        return problem_response(Problem::of(Catalog::NotReady, "no adapter is loaded"), &id);
     }
     Json(serde_json::json!({
         "status": "ready",
@@ -104,14 +119,13 @@ pub fn problem_response(mut problem: Problem, id: &RequestId) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
-    if let Some(seconds) = problem.retry_after {
+    if let Some(seconds) = problem.retry_after() {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Some(allowed) = problem.extra("allowed").and_then(|a| a.as_array()) {
-        let list: Vec<&str> = allowed.iter().filter_map(|m| m.as_str()).collect();
-        if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
-            headers.insert(header::ALLOW, v);
-        }
+    if !problem.allow().is_empty()
+        && let Ok(v) = HeaderValue::from_str(&problem.allow().join(", "))
+    {
+        headers.insert(header::ALLOW, v);
     }
     response
 }

@@ -113,6 +113,19 @@ fn finish(mut e: Element) -> Element {
     e
 }
 
+/// Compares a whole document sent (`text`) with the expected one, when a case gives one.
+pub fn check_envelope(expected: Option<&Element>, text: &str, problems: &mut Vec<String>) {
+    let Some(expected) = expected else { return };
+    match parse(text) {
+        Ok(actual) => {
+            if let Some(d) = diff(expected, &actual) {
+                problems.push(format!("backend request: {d}"));
+            }
+        }
+        Err(e) => problems.push(format!("backend request: {e}")),
+    }
+}
+
 /// The first difference between `expected` and `actual`, as `path: expected X, got Y`.
 pub fn diff(expected: &Element, actual: &Element) -> Option<String> {
     walk(expected, actual, &expected.local)

@@ -177,7 +177,7 @@ impl<'x> Doc<'x> {
     }
 
     /// An element as a JSON value (a fault, a whole subtree, a JMESPath document).
-    pub(super) fn value(&self, id: u32) -> Value {
+    pub(crate) fn value(&self, id: u32) -> Value {
         let e = self.element(id);
         if e.nil {
             return Value::Null;

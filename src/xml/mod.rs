@@ -1,10 +1,10 @@
-//! XML in both directions: reply documents to JSON, request trees to XML.
+//! Generic XML, knowing nothing of SOAP or faults: replies decoded from their charset and read
+//! into an indexed document, request trees written through templates, documents compared and
+//! redacted.
 
+pub(crate) mod charset;
 pub mod compare;
 pub mod doc;
 pub mod reader;
 pub mod redact;
 pub mod template;
-
-#[cfg(test)]
-mod tests;

@@ -1,4 +1,6 @@
-//! Reply XML -> JSON, streaming and namespace-aware.
+//! Reply XML -> an indexed document (`Doc`), streaming and namespace-aware. Generic: the SOAP
+//! kind finds its Envelope and Body and reads the Body's content with `read_content`; the
+//! XML-over-HTTP kind reads a whole document with `read_document`.
 //!
 //! Conventions (DESIGN.md): elements by local name, attributes as `@name`, text beside children as
 //! `#text`, repeated elements (and elements the adapter marks as arrays) as JSON arrays,
@@ -12,16 +14,11 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use std::borrow::Cow;
 
-use serde_json::Value;
-
 use super::doc::{Doc, Element};
 
 use crate::config::model::ValueType;
-use crate::faults::Fault;
 use crate::mapping::path::{Path, Step};
 
-pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// What the mapping reads of a reply: a trie of element names from the Body down, saying which
@@ -148,21 +145,41 @@ impl Default for Limits {
 #[derive(Debug, PartialEq)]
 pub enum XmlError {
     Empty,
-    NotUtf8,
+    /// The reply is not valid text in the encoding it declares (or UTF-8 when it declares none);
+    /// `encoding` is the WHATWG name of the encoding used, e.g. `windows-1252`.
+    BadEncoding {
+        encoding: String,
+    },
+    /// The reply declares a character encoding that is not known; the label is cut short.
+    UnknownEncoding(String),
     Html,
     DocType,
     TooDeep(usize),
     UnknownEntity(String),
-    Syntax { message: String, offset: u64 },
-    NotSoap { root: String },
-    NoBody,
+    Syntax {
+        message: String,
+        offset: u64,
+    },
+    /// The document is XML, but its root is not the one expected (`a SOAP envelope`).
+    WrongRoot {
+        expected: &'static str,
+        root: String,
+    },
+    /// A part the document must have is not there (`the SOAP envelope has no Body`).
+    Missing(&'static str),
 }
 
 impl fmt::Display for XmlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             XmlError::Empty => write!(f, "the reply body is empty"),
-            XmlError::NotUtf8 => write!(f, "the reply is not UTF-8 text"),
+            XmlError::BadEncoding { encoding } => {
+                write!(f, "the reply is not valid {encoding} text")
+            }
+            XmlError::UnknownEncoding(name) => write!(
+                f,
+                "the reply declares the unknown character encoding `{name}`"
+            ),
             XmlError::Html => write!(f, "the reply is an HTML page, not XML"),
             XmlError::DocType => write!(
                 f,
@@ -174,91 +191,79 @@ impl fmt::Display for XmlError {
                 f,
                 "the reply is not well-formed XML (at byte {offset}: {message})"
             ),
-            XmlError::NotSoap { root } => write!(
+            XmlError::WrongRoot { expected, root } => write!(
                 f,
-                "the reply is XML but not a SOAP envelope (root element `{root}`)"
+                "the reply is XML but not {expected} (root element `{}`)",
+                bounded(root)
             ),
-            XmlError::NoBody => write!(f, "the SOAP envelope has no Body"),
+            XmlError::Missing(what) => f.write_str(what),
         }
     }
 }
 
-/// A SOAP reply: the Body's content, or a fault.
-pub enum SoapReply<'x> {
-    Body(Doc<'x>),
-    Fault(Fault),
-}
-
-impl fmt::Debug for SoapReply<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::mapping::node::Node as _;
-        match self {
-            SoapReply::Body(doc) => write!(f, "Body({})", doc.body().to_value()),
-            SoapReply::Fault(fault) => write!(f, "Fault({fault:?})"),
-        }
+/// Backend text in a message is cut short: it is for a person, and a backend controls its length.
+fn bounded(s: &str) -> &str {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }
 
-/// Reads a SOAP 1.1 or 1.2 reply. Only what `hints` names is kept when they prune.
-pub fn read_soap<'x>(
-    xml: &'x [u8],
+/// An element that is kept whatever the hints say, when it appears directly in the content being
+/// read (a SOAP Fault in the Body): its namespace and local name.
+#[derive(Clone, Copy)]
+pub struct Watched {
+    pub namespaces: &'static [&'static str],
+    pub local: &'static str,
+}
+
+/// Reads a whole document. Node 0 of the result stands for the document, so paths start with
+/// the root element's name (`xmlcep.cep`).
+pub fn read_document<'x>(
+    text: &'x str,
     hints: &'x ArrayHints,
     limits: Limits,
-) -> Result<SoapReply<'x>, XmlError> {
-    let text = std::str::from_utf8(xml).map_err(|_| XmlError::NotUtf8)?;
+) -> Result<Doc<'x>, XmlError> {
     if text.trim().is_empty() {
         return Err(XmlError::Empty);
     }
     let mut reader = NsReader::from_str(text);
-    let mut state = Soap::BeforeEnvelope;
-    loop {
-        let offset = reader.buffer_position();
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| syntax(e, offset))?;
-        let ns = bound(&ns);
-        match (&state, event) {
-            (_, Event::DocType(d)) => return Err(doctype(&d)),
-            (Soap::BeforeEnvelope, Event::Start(e)) => {
-                let local = e.local_name();
-                let local = local.as_ref();
-                if local != "Envelope" || !matches!(ns, Some(SOAP11_ENV | SOAP12_ENV)) {
-                    return Err(not_soap(local));
-                }
-                state = Soap::InEnvelope;
-            }
-            (Soap::BeforeEnvelope, Event::Empty(e)) => {
-                return Err(not_soap(e.local_name().as_ref()));
-            }
-            (Soap::BeforeEnvelope, Event::Text(t)) if !t.trim().is_empty() => {
-                return Err(syntax_msg("text before the root element", offset));
-            }
-            (Soap::InEnvelope, Event::Start(e)) => {
-                if e.local_name().as_ref() == "Body" {
-                    let body = read_body(text, &mut reader, hints, limits)?;
-                    return Ok(body);
-                }
-                skip(
-                    &mut reader,
-                    limits.max_depth.saturating_sub(1),
-                    limits.max_depth,
-                )?;
-            }
-            (Soap::InEnvelope, Event::End(_) | Event::Eof) | (Soap::BeforeEnvelope, Event::Eof) => {
-                return Err(if matches!(state, Soap::InEnvelope) {
-                    XmlError::NoBody
-                } else {
-                    syntax_msg("no root element", offset)
-                });
-            }
-            _ => {}
-        }
+    let (doc, _) = read_content(text, &mut reader, hints, limits, Content::Document, None)?;
+    if doc.elements.len() < 2 {
+        return Err(syntax_msg("no root element", text.len() as u64));
     }
+    Ok(doc)
 }
 
-enum Soap {
-    BeforeEnvelope,
-    InEnvelope,
+/// What `read_content` reads: the rest of the element whose start tag was just read (at this
+/// depth from the document root), or a whole document.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Content {
+    Element { depth: usize },
+    Document,
+}
+
+pub fn start_reader(text: &str) -> NsReader<&[u8]> {
+    NsReader::from_str(text)
+}
+
+/// Reads the next event with its element namespace; refuses a DOCTYPE.
+pub fn next_resolved<'r, 'x>(
+    reader: &'r mut NsReader<&'x [u8]>,
+) -> Result<(Option<&'r str>, Event<'x>), XmlError> {
+    let offset = reader.buffer_position();
+    let (ns, event) = reader
+        .read_resolved_event()
+        .map_err(|e| syntax(e, offset))?;
+    if let Event::DocType(d) = &event {
+        return Err(doctype(d));
+    }
+    Ok((bound(&ns), event))
+}
+
+/// An error for text where no text may be, at the reader's position.
+pub fn text_out_of_place(reader: &NsReader<&[u8]>, what: &str) -> XmlError {
+    syntax_msg(what, reader.buffer_position())
 }
 
 fn bound<'a>(ns: &ResolveResult<'a>) -> Option<&'a str> {
@@ -290,11 +295,13 @@ fn doctype(d: &str) -> XmlError {
     }
 }
 
-fn not_soap(root: &str) -> XmlError {
+/// The document's root is not `expected`; an HTML page says so.
+pub fn wrong_root(root: &str, expected: &'static str) -> XmlError {
     if root.eq_ignore_ascii_case("html") {
         XmlError::Html
     } else {
-        XmlError::NotSoap {
+        XmlError::WrongRoot {
+            expected,
             root: root.to_string(),
         }
     }
@@ -302,7 +309,7 @@ fn not_soap(root: &str) -> XmlError {
 
 /// Skips the element whose start tag was just read (a SOAP Header, or content the mapping does
 /// not read), still refusing what is refused anywhere: DOCTYPEs, nesting deeper than `room`.
-fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(), XmlError> {
+pub fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(), XmlError> {
     let mut depth = 1usize;
     while depth > 0 {
         let offset = reader.buffer_position();
@@ -359,18 +366,18 @@ fn append<'x>(text: &mut Cow<'x, str>, input: &'x str, piece: &str) {
 
 /// Starts element `e` under `parent`: its attributes, `xsi:nil` and `xsi:type`. `None` when the
 /// element can be skipped: pruning is on, nothing below `parent` is needed whole, and no path
-/// names it. A SOAP `Fault` in the Body (`soap_ns_in_body` and the name) is never skipped.
+/// names it. A watched element (a SOAP `Fault` in the Body) is never skipped.
 fn open<'x>(
     doc: &mut Doc<'x>,
     input: &'x str,
     e: &BytesStart,
     parent: &Open,
-    soap_ns_in_body: bool,
+    watched: bool,
     reader: &NsReader<&[u8]>,
 ) -> Result<Option<Open>, XmlError> {
     let local = e.local_name();
     let local = local.as_ref();
-    let is_fault = soap_ns_in_body && local == "Fault";
+    let is_fault = watched;
     let parent_hint = doc.elements[parent.id as usize].hint;
     let hint = parent_hint.and_then(|h| doc.hints.child(h, local));
     if hint.is_none() && !is_fault && doc.hints.skips(parent_hint, parent.keeps_all) {
@@ -438,12 +445,16 @@ pub(crate) fn resolve_entity(r: &BytesRef) -> Result<char, XmlError> {
     }
 }
 
-fn read_body<'x>(
+/// Reads `content` into a document whose node 0 stands for the enclosing element (or the
+/// document). Returns the id of the first `watched` element found directly in it.
+pub fn read_content<'x>(
     input: &'x str,
     reader: &mut NsReader<&'x [u8]>,
     hints: &'x ArrayHints,
     limits: Limits,
-) -> Result<SoapReply<'x>, XmlError> {
+    content: Content,
+    watched: Option<Watched>,
+) -> Result<(Doc<'x>, Option<u32>), XmlError> {
     let mut doc = Doc {
         // About one element per 40 bytes of a typical indented reply, but no more up front
         // than a few hundred KiB: a pruned large reply may keep only a handful.
@@ -451,49 +462,56 @@ fn read_body<'x>(
         attrs: Vec::new(),
         hints,
     };
-    doc.elements.push(Element::new("Body", 0, Some(0)));
-    // Depth counts from the document root: Envelope (1) / Body (2) / content (3...).
+    doc.elements.push(Element::new("", 0, Some(0)));
+    // Depth counts from the document root: in a SOAP Body, Envelope (1) / Body (2) / content (3...).
+    let base = match content {
+        Content::Element { depth } => depth,
+        Content::Document => 0,
+    };
     let mut stack: Vec<Open> = vec![Open {
         id: 0,
         keeps_all: false,
         is_fault: false,
     }];
-    let mut fault = None;
+    let mut found = None;
     loop {
         let offset = reader.buffer_position();
-        // Element namespaces matter only for a Fault directly in the Body: below it they are not
-        // resolved at all (the reader still tracks declarations, for `xsi:` attributes).
+        // Element namespaces matter only for a watched element at the top: below it they are
+        // not resolved at all (the reader still tracks declarations, for `xsi:` attributes).
         let event = reader.read_event().map_err(|e| syntax(e, offset))?;
         let Some(&parent) = stack.last() else { break };
-        let at_body = stack.len() == 1;
+        let at_top = stack.len() == 1;
         match event {
+            Event::Start(_) | Event::Empty(_)
+                if at_top && content == Content::Document && doc.elements[0].first_child != 0 =>
+            {
+                return Err(syntax_msg("a second root element", offset));
+            }
             Event::Start(e) => {
-                if stack.len() + 2 > limits.max_depth {
+                if stack.len() + base > limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let soap_ns_in_body =
-                    at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
-                match open(&mut doc, input, &e, &parent, soap_ns_in_body, reader)? {
+                let watch = at_top && is_watched(reader, &e, watched);
+                match open(&mut doc, input, &e, &parent, watch, reader)? {
                     Some(opened) => {
                         if opened.is_fault {
-                            fault = fault.or(Some(opened.id));
+                            found = found.or(Some(opened.id));
                         }
                         stack.push(opened);
                     }
                     None => skip(
                         reader,
-                        limits.max_depth.saturating_sub(stack.len() + 1),
+                        limits.max_depth.saturating_sub(stack.len() + base - 1),
                         limits.max_depth,
                     )?,
                 }
             }
             Event::Empty(e) => {
-                let soap_ns_in_body =
-                    at_body && is_soap_ns(&reader.resolver().resolve_element(e.name()).0);
-                if let Some(opened) = open(&mut doc, input, &e, &parent, soap_ns_in_body, reader)?
+                let watch = at_top && is_watched(reader, &e, watched);
+                if let Some(opened) = open(&mut doc, input, &e, &parent, watch, reader)?
                     && opened.is_fault
                 {
-                    fault = fault.or(Some(opened.id));
+                    found = found.or(Some(opened.id));
                 }
             }
             Event::End(_) => {
@@ -503,95 +521,42 @@ fn read_body<'x>(
                 }
             }
             Event::Text(t) => {
-                // Text directly in the Body is never kept, nor indentation between children.
+                // Text directly in the enclosing element is never kept, nor indentation between
+                // children.
                 let element = &mut doc.elements[parent.id as usize];
-                if !at_body
+                if !at_top
                     && ((element.first_child == 0 && !element.has_attrs())
                         || !t.trim_ascii().is_empty())
                 {
                     append(&mut element.text, input, &t.xml10_content());
+                } else if at_top && content == Content::Document && !t.trim_ascii().is_empty() {
+                    return Err(syntax_msg("text outside the root element", offset));
                 }
             }
-            Event::CData(c) if !at_body => {
+            Event::CData(c) if !at_top => {
                 let element = &mut doc.elements[parent.id as usize];
                 append(&mut element.text, input, &c);
             }
             Event::GeneralRef(r) => {
                 let c = resolve_entity(&r)?;
-                if !at_body {
+                if !at_top {
                     doc.elements[parent.id as usize].text.to_mut().push(c);
                 }
             }
             Event::DocType(d) => return Err(doctype(&d)),
-            Event::Eof => return Err(syntax_msg("unexpected end of document inside Body", offset)),
+            Event::Eof if content == Content::Document && stack.len() == 1 => break,
+            Event::Eof => return Err(syntax_msg("unexpected end of document", offset)),
             _ => {}
         }
     }
-    if let Some(id) = fault {
-        let value = doc.value(id);
-        return Ok(SoapReply::Fault(parse_fault(&value)));
-    }
-    Ok(SoapReply::Body(doc))
+    Ok((doc, found))
 }
 
-fn is_soap_ns(ns: &ResolveResult) -> bool {
-    matches!(bound(ns), Some(SOAP11_ENV | SOAP12_ENV))
-}
-
-/// The text of an element converted to JSON: a string, or `#text` of an element with attributes.
-pub fn text_of(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Object(m) => m.get("#text").and_then(Value::as_str),
-        Value::Array(items) => items.first().and_then(text_of),
-        _ => None,
+fn is_watched(reader: &NsReader<&[u8]>, e: &BytesStart, watched: Option<Watched>) -> bool {
+    let Some(w) = watched else { return false };
+    if e.local_name().as_ref() != w.local {
+        return false;
     }
-}
-
-fn strip_prefix(qname: &str) -> &str {
-    qname.trim().rsplit(':').next().unwrap_or(qname)
-}
-
-fn parse_fault(f: &Value) -> Fault {
-    // SOAP 1.1: faultcode / faultstring / detail.
-    if let Some(code) = f.get("faultcode").and_then(text_of) {
-        let mut parts = strip_prefix(code).split('.').map(str::to_string);
-        return Fault {
-            code: parts.next().unwrap_or_default(),
-            subcodes: parts.collect(),
-            message: f
-                .get("faultstring")
-                .and_then(text_of)
-                .unwrap_or_default()
-                .to_string(),
-            detail: f.get("detail").cloned(),
-            path: None,
-        };
-    }
-    // SOAP 1.2: Code/Value, Code/Subcode/Value (nested), Reason/Text, Detail.
-    let code = f.get("Code");
-    let mut subcodes = Vec::new();
-    let mut sub = code.and_then(|c| c.get("Subcode"));
-    while let Some(s) = sub {
-        if let Some(v) = s.get("Value").and_then(text_of) {
-            subcodes.push(strip_prefix(v).to_string());
-        }
-        sub = s.get("Subcode");
-    }
-    Fault {
-        code: code
-            .and_then(|c| c.get("Value"))
-            .and_then(text_of)
-            .map(|v| strip_prefix(v).to_string())
-            .unwrap_or_default(),
-        subcodes,
-        message: f
-            .get("Reason")
-            .and_then(|r| r.get("Text"))
-            .and_then(text_of)
-            .unwrap_or_default()
-            .to_string(),
-        detail: f.get("Detail").cloned(),
-        path: None,
-    }
+    bound(&reader.resolver().resolve_element(e.name()).0)
+        .is_some_and(|ns| w.namespaces.contains(&ns))
 }

@@ -142,7 +142,8 @@ impl Ponte {
     }
 
     pub async fn serve(plan: ponte::plan::Plan, settings: ponte::server::Settings) -> Ponte {
-        let app = ponte::server::router(ponte::server::AppState::new(plan, settings));
+        let state = ponte::server::AppState::new(plan, settings).expect("the backends start");
+        let app = ponte::server::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

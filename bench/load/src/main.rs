@@ -210,7 +210,7 @@ fn ponte_app(
         access_log,
         ..ponte::server::Settings::default()
     };
-    let state = ponte::server::AppState::new(plan, settings);
+    let state = ponte::server::AppState::new(plan, settings)?;
     Ok(ponte::server::router(state))
 }
 

@@ -490,10 +490,9 @@ impl Bench {
             let loaded = ponte::plan::load_dir(&catalogue, &none);
             let plan = loaded.plan.ok_or("the catalogue does not load")?;
             let routes = plan.route_count();
-            let router = ponte::server::router(ponte::server::AppState::new(
-                plan,
-                ponte::server::Settings::default(),
-            ));
+            let state =
+                ponte::server::AppState::new(plan, ponte::server::Settings::default())?;
+            let router = ponte::server::router(state);
             in_process.push(started.elapsed().as_secs_f64() * 1000.0);
             drop(router);
             assert_eq!(routes, 400);

@@ -1,9 +1,10 @@
 use serde_json::{Value, json};
 
-use super::reader::{ArrayHints, Limits, SoapReply, XmlError, read_soap};
+use super::reply::{SoapReply, read_soap};
 use crate::faults::Fault;
 use crate::mapping::node::Node as _;
 use crate::mapping::path::Path;
+use crate::xml::reader::{ArrayHints, Limits, XmlError};
 
 /// The reply as JSON: the Body's content, or the fault.
 fn json_of(reply: SoapReply) -> Result<Value, Box<Fault>> {
@@ -14,7 +15,7 @@ fn json_of(reply: SoapReply) -> Result<Value, Box<Fault>> {
 }
 
 fn body(xml: &str) -> Value {
-    match read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).map(json_of) {
+    match read_soap(xml, &ArrayHints::default(), Limits::default()).map(json_of) {
         Ok(Ok(v)) => v,
         other => panic!("expected a body, got {other:?}"),
     }
@@ -49,7 +50,7 @@ fn repeated_elements_become_arrays_and_mixed_text_is_kept() {
 fn hinted_paths_are_arrays_even_with_one_element() {
     let hints = ArrayHints::from_paths(&[Path::parse("R.L.I[*].N").unwrap()]);
     let xml = env11("<R><L><I><N>1</N></I></L></R>");
-    let SoapReply::Body(v) = read_soap(xml.as_bytes(), &hints, Limits::default()).unwrap() else {
+    let SoapReply::Body(v) = read_soap(&xml, &hints, Limits::default()).unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -72,7 +73,7 @@ fn soap11_fault_with_dotted_code() {
         "<s:Fault><faultcode>s:Client.CepInvalido</faultcode><faultstring>bad</faultstring><detail><campo>cep</campo></detail></s:Fault>",
     );
     let hints = ArrayHints::default();
-    let reply = read_soap(xml.as_bytes(), &hints, Limits::default()).unwrap();
+    let reply = read_soap(&xml, &hints, Limits::default()).unwrap();
     assert_eq!(
         json_of(reply),
         Err(Box::new(Fault {
@@ -88,8 +89,7 @@ fn soap11_fault_with_dotted_code() {
 #[test]
 fn soap12_fault_with_nested_subcodes() {
     let xml = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" xmlns:m="urn:m"><e:Body><e:Fault><e:Code><e:Value>e:Sender</e:Value><e:Subcode><e:Value>m:Validation</e:Value><e:Subcode><e:Value>m:TooShort</e:Value></e:Subcode></e:Subcode></e:Code><e:Reason><e:Text xml:lang="en">too short</e:Text><e:Text xml:lang="pt">curto</e:Text></e:Reason></e:Fault></e:Body></e:Envelope>"#;
-    let SoapReply::Fault(f) =
-        read_soap(xml.as_bytes(), &ArrayHints::default(), Limits::default()).unwrap()
+    let SoapReply::Fault(f) = read_soap(xml, &ArrayHints::default(), Limits::default()).unwrap()
     else {
         panic!()
     };
@@ -114,10 +114,20 @@ fn a_fault_element_outside_the_soap_namespace_is_data() {
 
 #[test]
 fn hostile_and_broken_replies_are_refused_with_reasons() {
-    let read =
-        |xml: &[u8]| read_soap(xml, &ArrayHints::default(), Limits { max_depth: 8 }).unwrap_err();
+    let read = |xml: &[u8]| {
+        let read = |xml: &[u8]| -> Result<(), XmlError> {
+            let text = crate::xml::charset::decode(xml, None)?;
+            read_soap(&text, &ArrayHints::default(), Limits { max_depth: 8 }).map(|_| ())
+        };
+        read(xml).unwrap_err()
+    };
     assert_eq!(read(b""), XmlError::Empty);
-    assert_eq!(read(b"\xff\xfe<a/>"), XmlError::NotUtf8);
+    assert_eq!(
+        read(b"<a>\xff</a>"),
+        XmlError::BadEncoding {
+            encoding: "UTF-8".into()
+        }
+    );
     assert_eq!(read(b"<!DOCTYPE html><html></html>"), XmlError::Html);
     assert_eq!(
         read(b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>"),
@@ -133,13 +143,14 @@ fn hostile_and_broken_replies_are_refused_with_reasons() {
     );
     assert_eq!(
         read(b"<result>1</result>"),
-        XmlError::NotSoap {
+        XmlError::WrongRoot {
+            expected: "a SOAP envelope",
             root: "result".into()
         }
     );
     assert_eq!(
         read(br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"></s:Envelope>"#),
-        XmlError::NoBody
+        XmlError::Missing("the SOAP envelope has no Body")
     );
     assert!(matches!(
         read(env11("<a><b></a>").as_bytes()),
@@ -154,7 +165,7 @@ fn hostile_and_broken_replies_are_refused_with_reasons() {
 fn pruned(paths: &[&str], xml: &str) -> Result<Result<Value, Box<Fault>>, XmlError> {
     let paths: Vec<Path> = paths.iter().map(|p| Path::parse(p).unwrap()).collect();
     let hints = ArrayHints::from_paths(&paths).pruning(true);
-    read_soap(xml.as_bytes(), &hints, Limits { max_depth: 12 }).map(json_of)
+    read_soap(xml, &hints, Limits { max_depth: 12 }).map(json_of)
 }
 
 #[test]
@@ -215,8 +226,9 @@ fn mutated_replies_never_panic() {
                     _ => bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]),
                 }
             }
-            let _ = read_soap(&bytes, &hints, Limits::default());
-            let _ = read_soap(&bytes, &ArrayHints::default(), Limits { max_depth: 4 });
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = read_soap(&text, &hints, Limits::default());
+            let _ = read_soap(&text, &ArrayHints::default(), Limits { max_depth: 4 });
         }
     }
 }
@@ -283,8 +295,7 @@ fn the_index_answers_paths_as_its_json_does() {
     for inner in VARIED {
         let xml = env11(inner);
         for hints in &all_hints {
-            let Ok(SoapReply::Body(doc)) = read_soap(xml.as_bytes(), hints, Limits::default())
-            else {
+            let Ok(SoapReply::Body(doc)) = read_soap(&xml, hints, Limits::default()) else {
                 panic!("{inner} does not read")
             };
             let json = doc.body().to_value();

@@ -1,0 +1,234 @@
+//! SOAP 1.1 / 1.2 requests: the envelope of each route compiled once into a template with slots
+//! for the inputs, its SOAPAction and Content-Type, and the body as JSON for recorded fixtures.
+
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue};
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::model::{ElementForm, SoapBackend, SoapStyle, SoapUse, SoapVersion};
+use super::reply::{SOAP11_ENV, SOAP12_ENV};
+use crate::config::{Spanned, Tree};
+use crate::diagnostic::Diagnostic;
+use crate::mapping::skeleton::{Flavour, Skeleton};
+use crate::xml::reader::XSI;
+use crate::xml::template::{self, InputRef, NameRules, Template};
+
+const TARGET_PREFIX: &str = "tns";
+const XSD: &str = "http://www.w3.org/2001/XMLSchema";
+const SOAP11_ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
+
+/// The SOAP side of one route: a ready envelope with slots for the inputs.
+#[derive(Debug)]
+pub struct SoapCall {
+    pub action: String,
+    /// `Content-Type` header value (1.2 carries the action in it).
+    pub content_type: String,
+    /// The HTTP headers every call of the route sends, built once.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    envelope: Template,
+    /// The Body's content as the JSON a reader makes of it (local names, text values).
+    body: Skeleton,
+}
+
+impl SoapCall {
+    pub fn render(&self, values: &[Option<Value>]) -> String {
+        let mut out = String::with_capacity(512);
+        self.envelope.render_into(&mut out, values);
+        out
+    }
+
+    /// What a recorded fixture expects the backend to receive.
+    pub fn expectation(&self, values: &[Option<Value>]) -> serde_json::Map<String, Value> {
+        let mut expect = serde_json::Map::new();
+        expect.insert("soap_action".into(), Value::String(self.action.clone()));
+        if let Some(body) = self.body.render(values) {
+            expect.insert("body".into(), body);
+        }
+        expect
+    }
+}
+
+/// Backend-wide SOAP settings, checked once.
+pub struct SoapSettings {
+    pub version: SoapVersion,
+    pub namespace: String,
+    pub style: SoapStyle,
+    pub encoding: SoapUse,
+    pub element_form: ElementForm,
+    pub action_template: Option<String>,
+    pub prefixes: IndexMap<String, String>,
+    pub headers: Option<Tree>,
+}
+
+impl SoapSettings {
+    pub fn compile(soap: &SoapBackend, errors: &mut Vec<Diagnostic>) -> SoapSettings {
+        let mut prefixes = IndexMap::new();
+        for (prefix, uri) in &soap.namespaces {
+            if matches!(
+                prefix.value.as_str(),
+                "soap" | "xsi" | "xsd" | TARGET_PREFIX
+            ) || !template::is_xml_name(&prefix.value)
+            {
+                errors.push(
+                    Diagnostic::error(
+                        prefix.span,
+                        format!("namespace prefix `{}` is reserved or invalid", prefix.value),
+                    )
+                    .with_help("ponte declares soap, tns, xsi and xsd itself; pick another prefix"),
+                );
+            }
+            prefixes.insert(prefix.value.clone(), uri.value.clone());
+        }
+        if soap.encoding == SoapUse::Encoded && soap.style != SoapStyle::Rpc {
+            errors.push(
+                Diagnostic::error(soap.namespace.span, "`use: encoded` needs `style: rpc`")
+                    .with_help("document/encoded is not a SOAP style in use"),
+            );
+        }
+        SoapSettings {
+            version: soap.version,
+            namespace: soap.namespace.value.clone(),
+            style: soap.style,
+            encoding: soap.encoding,
+            element_form: soap.element_form,
+            action_template: soap.soap_action.as_ref().map(|a| a.value.clone()),
+            prefixes,
+            headers: soap.headers.as_ref().map(|h| h.0.clone()),
+        }
+    }
+
+    fn action(&self, operation: &str, route_override: Option<&Spanned<String>>) -> String {
+        let template = match (route_override, &self.action_template) {
+            (Some(a), _) => a.value.as_str(),
+            (None, Some(t)) => t.as_str(),
+            (None, None) => {
+                let sep = if self.namespace.ends_with('/') {
+                    ""
+                } else {
+                    "/"
+                };
+                return format!("{}{sep}{operation}", self.namespace);
+            }
+        };
+        template
+            .replace("{namespace}", &self.namespace)
+            .replace("{operation}", operation)
+    }
+
+    /// Compiles a route's envelope; marks the inputs the body uses in `used`.
+    pub fn compile_call(
+        &self,
+        operation: &str,
+        action_override: Option<&Spanned<String>>,
+        body: Option<&Tree>,
+        inputs: &[InputRef],
+        used: &mut [bool],
+        errors: &mut Vec<Diagnostic>,
+    ) -> SoapCall {
+        let rpc = self.style == SoapStyle::Rpc;
+        let encoded = self.encoding == SoapUse::Encoded;
+        let rules = |xsi_types, qualify_top| NameRules {
+            target_prefix: TARGET_PREFIX,
+            qualify_top,
+            qualify_children: !rpc && self.element_form == ElementForm::Qualified,
+            prefixes: &self.prefixes,
+            xsi_types,
+        };
+        let mut body_compiler = template::Compiler {
+            inputs,
+            rules: rules(encoded, !rpc),
+            errors,
+            used: vec![false; inputs.len()],
+            allow_inputs: true,
+        };
+        let body_xml = body.map(|b| body_compiler.compile(b)).unwrap_or_default();
+        let mut body_json = body.map_or(Skeleton::Object(Vec::new()), |b| {
+            Skeleton::compile(b, inputs, Flavour::Xml).0
+        });
+        if rpc {
+            body_json = Skeleton::Object(vec![(operation.to_string(), body_json)]);
+        }
+        for (u, b) in used.iter_mut().zip(&body_compiler.used) {
+            *u |= *b;
+        }
+        let mut header_compiler = template::Compiler {
+            inputs,
+            rules: rules(false, true),
+            errors,
+            used: vec![false; inputs.len()],
+            allow_inputs: false,
+        };
+        let header_xml = self
+            .headers
+            .as_ref()
+            .map(|h| header_compiler.compile(h))
+            .unwrap_or_default();
+
+        let env_ns = match self.version {
+            SoapVersion::V11 => SOAP11_ENV,
+            SoapVersion::V12 => SOAP12_ENV,
+        };
+        let mut decls = vec![("soap", env_ns), (TARGET_PREFIX, self.namespace.as_str())];
+        decls.extend(self.prefixes.iter().map(|(p, u)| (p.as_str(), u.as_str())));
+        if encoded {
+            decls.push(("xsi", XSI));
+            decls.push(("xsd", XSD));
+        }
+        let open = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope{}>",
+            template::namespace_declarations(&decls)
+        );
+        let mut parts: Vec<template::Piece> = vec![template::Piece::Static(open)];
+        if !header_xml.is_empty() {
+            parts.push(template::Piece::Static("<soap:Header>".into()));
+            parts.extend(header_xml.into_pieces());
+            parts.push(template::Piece::Static("</soap:Header>".into()));
+        }
+        parts.push(template::Piece::Static("<soap:Body>".into()));
+        if rpc {
+            let style = if encoded {
+                format!(" soap:encodingStyle=\"{SOAP11_ENCODING}\"")
+            } else {
+                String::new()
+            };
+            parts.push(template::Piece::Static(format!(
+                "<{TARGET_PREFIX}:{operation}{style}>"
+            )));
+            parts.extend(body_xml.into_pieces());
+            parts.push(template::Piece::Static(format!(
+                "</{TARGET_PREFIX}:{operation}>"
+            )));
+        } else {
+            parts.extend(body_xml.into_pieces());
+        }
+        parts.push(template::Piece::Static(
+            "</soap:Body></soap:Envelope>".into(),
+        ));
+
+        let action = self.action(operation, action_override);
+        let content_type = match self.version {
+            SoapVersion::V11 => "text/xml; charset=utf-8".to_string(),
+            SoapVersion::V12 if action.is_empty() => {
+                "application/soap+xml; charset=utf-8".to_string()
+            }
+            SoapVersion::V12 => format!("application/soap+xml; charset=utf-8; action=\"{action}\""),
+        };
+        let mut headers = Vec::with_capacity(2);
+        if let Ok(ct) = HeaderValue::from_str(&content_type) {
+            headers.push((CONTENT_TYPE, ct));
+        }
+        if self.version == SoapVersion::V11
+            && let Ok(a) = HeaderValue::from_str(&format!("\"{action}\""))
+        {
+            headers.push((HeaderName::from_static("soapaction"), a));
+        }
+        SoapCall {
+            action,
+            content_type,
+            headers,
+            envelope: Template::from_pieces(parts),
+            body: body_json,
+        }
+    }
+}
