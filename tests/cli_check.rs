@@ -21,7 +21,7 @@ fn check_accepts_the_shipped_adapters() {
     let (code, stdout, stderr) = ponte(&["check"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.starts_with("ok: 5 adapter(s), 16 route(s)"),
+        stdout.starts_with("ok: 6 adapter(s), 17 route(s)"),
         "{stdout}"
     );
 }

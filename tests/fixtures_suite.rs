@@ -260,6 +260,38 @@ async fn malformed_fixtures_are_reported_at_file_line_col() {
 }
 
 #[tokio::test]
+async fn a_fixture_file_reports_every_error_not_just_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let calc = dir.path().join("calculator");
+    std::fs::create_dir_all(&calc).unwrap();
+    std::fs::write(
+        calc.join("many.yaml"),
+        "route: calculator.add\nrequest: { methd: GET, path: /calculator/add }\nbackend:\n  expect: { soap_acton: x }\n  reply: { status: two }\nresponse: { status: 200, bdy: {} }\ntimeout: soon\n",
+    )
+    .unwrap();
+    let suite = run(&repo_path("adapters"), dir.path(), None).await;
+    let lines: Vec<String> = suite
+        .diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/calculator/many.yaml:2:12: unknown key `methd` (did you mean `method`?)",
+            "DIR/calculator/many.yaml:4:13: unknown key `soap_acton` (did you mean `soap_action`?)",
+            "DIR/calculator/many.yaml:5:20: expected a whole number from 0 to 65535, found `two`",
+            "DIR/calculator/many.yaml:6:26: unknown key `bdy` (did you mean `body`?)",
+            "DIR/calculator/many.yaml:7:10: `soon` is not a duration (write a number and a unit: 250ms, 5s, 1.5s, 2m)",
+        ]
+    );
+    assert!(suite.results.is_empty(), "a case with problems is not run");
+}
+
+#[tokio::test]
 async fn junit_report_is_valid_xml() {
     let (_dir, adapters, fixtures) = scratch();
     edit(

@@ -369,6 +369,7 @@ impl JsonSchema for MappingSchema {
                         "type": types,
                         "default": {"description": "Used when the path is missing or null."},
                         "each": {"type": "string", "description": "Path to an array; `fields` maps each element."},
+                        "parse": {"const": "xml", "description": "`from` holds an XML document as text: `fields` map it from its root element."},
                         "fields": {"type": "object", "additionalProperties": mapping}
                     },
                     "additionalProperties": false

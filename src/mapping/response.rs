@@ -2,7 +2,8 @@
 //!
 //! A leaf is, in order of preference: a path (with optional `type`/`default`), `each`+`fields`
 //! for arrays of objects, `concat`, `const`, or a JMESPath `expr`. Anything else that is a
-//! mapping is a nested output object.
+//! mapping is a nested output object. `{ from, parse: xml, fields }` reads a field that carries a
+//! whole XML document as text and maps it like a reply (same limits: no DOCTYPE, bounded depth).
 
 use std::fmt::Write as _;
 
@@ -15,12 +16,13 @@ use crate::diagnostic::{Diagnostic, Span};
 use super::coerce;
 use super::node::{self, Node};
 use super::path::{Path, Selected};
+use crate::xml::reader::ArrayHints;
 
 const MAPPING_KEYS: &[&str] = &[
-    "from", "type", "default", "each", "fields", "concat", "expr", "const",
+    "from", "type", "default", "each", "fields", "concat", "expr", "const", "parse",
 ];
 /// The keys that make a mapping object (instead of a nested output object).
-const KIND_KEYS: &[&str] = &["from", "each", "concat", "expr", "const"];
+const KIND_KEYS: &[&str] = &["from", "each", "concat", "expr", "const", "parse"];
 
 pub enum Mapping {
     Path {
@@ -40,6 +42,13 @@ pub enum Mapping {
     },
     Const(Value),
     Object(Vec<Field>),
+    /// A text field holding an XML document, read with its own hints and mapped by `inner`
+    /// (its fields, or the whole document as JSON).
+    EmbeddedXml {
+        path: Path,
+        hints: ArrayHints,
+        inner: Option<Box<Mapping>>,
+    },
 }
 
 /// One output field: its name, and the name already written as a JSON key (`"name":`).
@@ -124,7 +133,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn fields(&mut self, entries: &[(Spanned<String>, Tree)]) -> Option<Vec<Field>> {
+    pub(super) fn fields(&mut self, entries: &[(Spanned<String>, Tree)]) -> Option<Vec<Field>> {
         let mut out = Vec::with_capacity(entries.len());
         let mut ok = true;
         for (key, value) in entries {
@@ -196,6 +205,9 @@ impl Compiler<'_> {
             },
             None => None,
         };
+        if let Some(parse) = get("parse") {
+            return self.embedded(tree, parse, ty).filter(|_| ok);
+        }
         let kinds: Vec<&str> = KIND_KEYS
             .iter()
             .copied()
@@ -318,7 +330,7 @@ impl Compiler<'_> {
         ok.then_some(mapping)
     }
 
-    fn string<'t>(&mut self, tree: &'t Tree, key: &str) -> Option<&'t str> {
+    pub(super) fn string<'t>(&mut self, tree: &'t Tree, key: &str) -> Option<&'t str> {
         match tree.as_str() {
             Some(s) => Some(s),
             None => {
@@ -490,6 +502,10 @@ impl Mapping {
                 Ok(())
             }
             Mapping::Object(fields) => object(fields, v, out, at),
+            Mapping::EmbeddedXml { path, hints, inner } => {
+                super::embedded::write(path, hints, inner.as_deref(), v, out)
+                    .map_err(|m| fail(at, m))
+            }
         }
     }
 }

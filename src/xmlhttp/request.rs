@@ -161,9 +161,10 @@ pub(super) fn compile(
         HttpMethod::Patch => reqwest::Method::PATCH,
         HttpMethod::Delete => reqwest::Method::DELETE,
     };
+    // Everything is compiled even when the path is wrong, to report every problem.
     let path = match &call.path {
-        Some(p) => compile_path(p, refs, used, errors)?,
-        None => Vec::new(),
+        Some(p) => compile_path(p, refs, used, errors),
+        None => Some(Vec::new()),
     };
     let mut pairs = |map: &indexmap::IndexMap<crate::config::Spanned<String>, Tree>| {
         map.iter()
@@ -210,7 +211,7 @@ pub(super) fn compile(
     let status = compile_status(route, errors);
     Some(HttpCall {
         method,
-        path,
+        path: path?,
         query,
         form,
         body,
