@@ -95,6 +95,74 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The problems found while loading a file, in the order found: what every checking function
+/// is handed instead of a bare list, so that "did this part add errors?" and "any errors at all?"
+/// have one answer each.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+}
+
+/// A position in a `Diagnostics`, to ask what was found after it.
+#[derive(Clone, Copy)]
+pub struct Mark(usize);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.list.push(d);
+    }
+
+    /// Where the list stands now.
+    pub fn mark(&self) -> Mark {
+        Mark(self.list.len())
+    }
+
+    /// Whether an error was found after `mark`.
+    pub fn errors_since(&self, mark: Mark) -> bool {
+        self.list[mark.0..].iter().any(Diagnostic::is_error)
+    }
+
+    /// What was found after `mark`, to reword.
+    pub fn since(&mut self, mark: Mark) -> &mut [Diagnostic] {
+        &mut self.list[mark.0..]
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.list.iter()
+    }
+
+    /// Keeps the first of identical diagnostics (decoding may find one twice).
+    pub fn dedupe(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.list
+            .retain(|d| seen.insert((d.span, d.message.clone())));
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.list
+    }
+}
+
+impl Extend<Diagnostic> for Diagnostics {
+    fn extend<I: IntoIterator<Item = Diagnostic>>(&mut self, iter: I) {
+        self.list.extend(iter);
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(list: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics { list }
+    }
+}
+
 /// Sorts diagnostics by file and position so that output is stable and reads top to bottom.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {

@@ -5,7 +5,7 @@ use regex::Regex;
 
 use crate::config::Spanned;
 use crate::config::model::FaultRule;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::mapping::path::Path;
 use serde_json::Value;
 
@@ -68,11 +68,11 @@ fn same_code(rule: &str, fault: &str) -> bool {
 
 /// Compiles a `when` path of a rule (with the route's mapping compiler, so that the reply reader
 /// keeps the elements it names).
-pub type WhenCompiler<'a> = dyn FnMut(&Spanned<String>, &mut Vec<Diagnostic>) -> Option<Path> + 'a;
+pub type WhenCompiler<'a> = dyn FnMut(&Spanned<String>, &mut Diagnostics) -> Option<Path> + 'a;
 
 pub fn compile(
     rules: &[FaultRule],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
     when: &mut WhenCompiler,
 ) -> Vec<CompiledRule> {
     let mut out = Vec::new();
@@ -120,7 +120,7 @@ pub fn compile(
 }
 
 /// `when` is for XML-over-HTTP content rules; other kinds report it.
-pub fn refuse_when(rules: &[FaultRule], kind: &str, errors: &mut Vec<Diagnostic>) {
+pub fn refuse_when(rules: &[FaultRule], kind: &str, errors: &mut Diagnostics) {
     for w in rules.iter().filter_map(|r| r.when.as_ref()) {
         errors.push(
             Diagnostic::error(

@@ -5,14 +5,14 @@
 
 pub mod backend;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod diagnostic;
 pub mod engine;
-pub mod faults;
+pub(crate) mod faults;
 pub mod fixture;
 pub mod graphql;
 pub mod kind;
-pub mod mapping;
+pub(crate) mod mapping;
 pub mod plan;
 pub mod problem;
 pub mod schema;

@@ -3,7 +3,7 @@
 //! Values often are secrets, so nothing here (or downstream) echoes an expanded value: errors name
 //! the variable, never its content. `$${` writes a literal `${`.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 
 use super::yaml::{Yaml, YamlKind};
 
@@ -13,7 +13,7 @@ pub fn expand(
     node: &mut Yaml,
     lookup: &dyn Fn(&str) -> Option<String>,
     missing_is_empty: bool,
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) {
     match &mut node.kind {
         YamlKind::Scalar { text, .. } if text.contains("${") => {

@@ -13,7 +13,7 @@ pub mod yaml;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 
 pub use de::Spanned;
 pub use model::{Adapter, AdapterFile};
@@ -74,10 +74,11 @@ pub fn decode(
     env: EnvLookup,
     missing_env_is_empty: bool,
 ) -> (Option<Adapter>, Vec<Diagnostic>) {
-    let (mut root, mut errors) = match yaml::parse_all(text) {
+    let (mut root, duplicates) = match yaml::parse_all(text) {
         Ok(parsed) => parsed,
         Err(d) => return (None, vec![d]),
     };
+    let mut errors = Diagnostics::from(duplicates);
     env::expand(&mut root, env, missing_env_is_empty, &mut errors);
     let model = match backend_kind(&root) {
         Ok("soap") => decode_kind(&mut root, &mut errors).map(Adapter::Soap),
@@ -90,17 +91,17 @@ pub fn decode(
             None
         }
     };
-    dedupe(&mut errors);
-    (model, errors)
+    errors.dedupe();
+    (model, errors.into_vec())
 }
 
-fn decode_kind<R>(root: &mut yaml::Yaml, errors: &mut Vec<Diagnostic>) -> Option<AdapterFile<R>>
+fn decode_kind<R>(root: &mut yaml::Yaml, errors: &mut Diagnostics) -> Option<AdapterFile<R>>
 where
     R: route::RouteKeys + serde::de::DeserializeOwned,
 {
-    let first = errors.len();
+    let first = errors.mark();
     let model = decode_recovering::<AdapterFile<R>>(root, errors);
-    route::explain_misplaced::<R>(&mut errors[first..]);
+    route::explain_misplaced::<R>(errors.since(first));
     model
 }
 
@@ -133,7 +134,7 @@ fn backend_kind(root: &yaml::Yaml) -> Result<&'static str, Diagnostic> {
 /// remains is returned even when there were errors, so that later checks can report theirs.
 pub(crate) fn decode_recovering<T: serde::de::DeserializeOwned>(
     root: &mut yaml::Yaml,
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> Option<T> {
     let notes = RefCell::new(Vec::new());
     let mut pruned_in: Vec<Span> = Vec::new();
@@ -160,7 +161,7 @@ pub(crate) fn decode_recovering<T: serde::de::DeserializeOwned>(
         }
     }
     errors.extend(notes.into_inner());
-    dedupe(errors);
+    errors.dedupe();
     model
 }
 
@@ -190,11 +191,6 @@ fn prune(node: &mut yaml::Yaml, span: Span) -> Option<Span> {
         }
         _ => None,
     }
-}
-
-fn dedupe(errors: &mut Vec<Diagnostic>) {
-    let mut seen = std::collections::HashSet::new();
-    errors.retain(|d| seen.insert((d.span, d.message.clone())));
 }
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ pub fn parse_all(text: &str) -> Result<(Yaml, Vec<Diagnostic>), Diagnostic> {
 }
 
 /// Parses one YAML document; any problem, duplicate keys included, is an error.
+#[cfg(test)]
 pub fn parse(text: &str) -> Result<Yaml, Diagnostic> {
     let (root, mut duplicates) = parse_all(text)?;
     match duplicates.is_empty() {

@@ -17,7 +17,7 @@ use apollo_compiler::{Schema, ast};
 use serde_json::{Map, Value};
 
 use crate::config::{Spanned, TreeKind};
-use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
 use crate::mapping::skeleton::{Flavour, Skeleton};
 use crate::plan::KindCompiled;
 use crate::xml::template::InputRef;
@@ -35,8 +35,7 @@ impl GraphqlSettings {
     pub fn load(
         backend: &GraphqlBackend,
         adapter_file: &Path,
-        errors: &mut Vec<Diagnostic>,
-        warnings: &mut Vec<Diagnostic>,
+        errors: &mut Diagnostics,
     ) -> GraphqlSettings {
         let Some(name) = &backend.schema else {
             return GraphqlSettings { schema: None };
@@ -68,7 +67,7 @@ impl GraphqlSettings {
                             format!("{}:{}:{}: ", path.display(), r.start.line, r.start.column)
                         })
                         .unwrap_or_default();
-                    warnings.push(Diagnostic::warning(
+                    errors.push(Diagnostic::warning(
                         name.span,
                         format!("schema defect, loaded anyway: {at}{}", d.error),
                     ));
@@ -134,7 +133,7 @@ pub(crate) fn compile_route<'r>(
     adapter_file: &Path,
     inputs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> KindCompiled<'r> {
     crate::faults::refuse_when(&route.faults, "GraphQL", errors);
     let call = compile_call(name, route, settings, adapter_file, inputs, used, errors);
@@ -152,7 +151,7 @@ fn compile_call(
     adapter_file: &Path,
     inputs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> Option<GraphqlCall> {
     let (text, span, block) = match (&route.query, &route.query_file) {
         (Some(q), None) => (q.value.clone(), q.span, true),

@@ -131,7 +131,7 @@ mod tests {
         let y = yaml::parse(text).expect("YAML");
         let notes = RefCell::new(vec![]);
         let tree: Tree = de::from_yaml(&y, &notes).expect("tree");
-        let mut errors = vec![];
+        let mut errors = crate::diagnostic::Diagnostics::default();
         let mut c = Compiler {
             errors: &mut errors,
             paths: vec![],
@@ -141,7 +141,7 @@ mod tests {
         let hints = ArrayHints::from_paths(&c.paths).pruning(!c.reads_everything);
         match m {
             Some(m) if errors.is_empty() => Ok((m, hints)),
-            _ => Err(errors),
+            _ => Err(errors.into_vec()),
         }
     }
 

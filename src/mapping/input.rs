@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::config::Spanned;
 use crate::config::model::{Input, InputLocation, ValueType};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 
 use super::coerce;
 
@@ -32,7 +32,7 @@ pub struct InputSpec {
 
 /// Compiles a declared input; problems go to `errors`. The spec is returned either way, so that
 /// references to the input are not reported as undeclared when only its settings are wrong.
-pub fn compile(name: &Spanned<String>, input: &Input, errors: &mut Vec<Diagnostic>) -> InputSpec {
+pub fn compile(name: &Spanned<String>, input: &Input, errors: &mut Diagnostics) -> InputSpec {
     let ty = input.ty.as_ref().map_or(ValueType::String, |t| t.value);
     let location = input.location.value;
     let external = input
@@ -46,24 +46,23 @@ pub fn compile(name: &Spanned<String>, input: &Input, errors: &mut Vec<Diagnosti
                 .with_help("write a dotted path like `customer.address.zip`"),
         );
     }
-    let check =
-        |v: &crate::config::Tree, what: &str, errors: &mut Vec<Diagnostic>| -> Option<Value> {
-            let json = v.to_json();
-            let converted = match &json {
-                Value::String(s) => coerce::from_text(s, ty),
-                other => coerce::from_json_input(other, ty),
-            };
-            match converted {
-                Ok(value) => Some(value),
-                Err(e) => {
-                    errors.push(Diagnostic::error(
-                        v.span,
-                        format!("{what} does not fit type {}: {e}", ty.as_str()),
-                    ));
-                    None
-                }
-            }
+    let check = |v: &crate::config::Tree, what: &str, errors: &mut Diagnostics| -> Option<Value> {
+        let json = v.to_json();
+        let converted = match &json {
+            Value::String(s) => coerce::from_text(s, ty),
+            other => coerce::from_json_input(other, ty),
         };
+        match converted {
+            Ok(value) => Some(value),
+            Err(e) => {
+                errors.push(Diagnostic::error(
+                    v.span,
+                    format!("{what} does not fit type {}: {e}", ty.as_str()),
+                ));
+                None
+            }
+        }
+    };
     let default = input
         .default
         .as_ref()

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::model::ValueType;
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 
 use super::coerce;
 use super::node::{self, Node};
@@ -78,7 +78,7 @@ pub enum Part {
 
 /// Collects the problems of one mapping tree and the paths it reads.
 pub struct Compiler<'a> {
-    pub errors: &'a mut Vec<Diagnostic>,
+    pub errors: &'a mut Diagnostics,
     /// Every path read, with whether it selects through `[*]`: the XML reader turns the elements
     /// named before a `[*]` into arrays even when they occur once.
     pub paths: Vec<Path>,
@@ -584,7 +584,7 @@ mod tests {
         let y = yaml::parse(text).unwrap();
         let notes = RefCell::new(vec![]);
         let tree: Tree = de::from_yaml(&y, &notes).unwrap();
-        let mut errors = vec![];
+        let mut errors = crate::diagnostic::Diagnostics::default();
         let mut c = Compiler {
             errors: &mut errors,
             paths: vec![],
@@ -593,7 +593,7 @@ mod tests {
         let m = c.response(&tree);
         match m {
             Some(m) if errors.is_empty() => Ok(m),
-            _ => Err(errors),
+            _ => Err(errors.into_vec()),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::backend::http::{
 use crate::config::Spanned;
 use crate::config::model::{Adapter, AdapterFile, Backend, HttpMethod};
 use crate::config::route::RouteKeys;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::graphql::GraphqlSettings;
 use crate::soap::SoapSettings;
 use crate::xml::template::InputRef;
@@ -27,12 +27,11 @@ pub fn compile_adapter(
     file: &FsPath,
     options: &super::LoadOptions,
 ) -> Result<Compiled, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
+    let mut errors = Diagnostics::default();
     let compiled = match model {
         Adapter::Soap(a) => {
             let Some(soap) = &a.backend.soap else {
-                return Err(errors);
+                return Err(errors.into_vec());
             };
             let settings = SoapSettings::compile(soap, &mut errors);
             compile_with(
@@ -48,9 +47,9 @@ pub fn compile_adapter(
         }
         Adapter::Graphql(a) => {
             let Some(graphql) = &a.backend.graphql else {
-                return Err(errors);
+                return Err(errors.into_vec());
             };
-            let settings = GraphqlSettings::load(graphql, file, &mut errors, &mut warnings);
+            let settings = GraphqlSettings::load(graphql, file, &mut errors);
             compile_with(
                 a,
                 &graphql.url,
@@ -64,7 +63,7 @@ pub fn compile_adapter(
         }
         Adapter::Http(a) => {
             let Some(http) = &a.backend.http else {
-                return Err(errors);
+                return Err(errors.into_vec());
             };
             if let Ok(u) = reqwest::Url::parse(&http.url.value)
                 && let Some(d) = crate::xmlhttp::check_base_url(&u, &http.url)
@@ -83,13 +82,10 @@ pub fn compile_adapter(
             )
         }
     };
+    // Warnings (schema defects) are worth reading beside the errors too.
     match compiled {
-        Some(adapter) if errors.is_empty() => Ok((adapter, warnings)),
-        _ => {
-            // Warnings (schema defects) are still worth reading beside the errors.
-            errors.extend(warnings);
-            Err(errors)
-        }
+        Some(adapter) if !errors.has_errors() => Ok((adapter, errors.into_vec())),
+        _ => Err(errors.into_vec()),
     }
 }
 
@@ -98,13 +94,13 @@ fn compile_with<'k, R: RouteKeys>(
     url: &Spanned<String>,
     file: &FsPath,
     options: &super::LoadOptions,
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
     mut kind: impl FnMut(
         &Spanned<String>,
         &'k R,
         &[InputRef],
         &mut [bool],
-        &mut Vec<Diagnostic>,
+        &mut Diagnostics,
     ) -> KindCompiled<'k>,
 ) -> Option<AdapterPlan> {
     check_name(&model.name, errors);
@@ -124,7 +120,7 @@ fn compile_with<'k, R: RouteKeys>(
     }
     for (name, route) in &model.routes {
         let common = route.common();
-        let before = errors.len();
+        let before = errors.mark();
         let shape = check_route_path(common.path, errors);
         if let Some(shape) = &shape {
             let key = (common.method.value, shape.clone());
@@ -146,7 +142,7 @@ fn compile_with<'k, R: RouteKeys>(
         let compiled = super::route::compile_route(name, &common, errors, |refs, used, errors| {
             kind(name, route, refs, used, errors)
         });
-        if let (Some(plan), true) = (compiled, errors.len() == before) {
+        if let (Some(plan), true) = (compiled, !errors.errors_since(before)) {
             let router = routers.entry(plan.method).or_default();
             if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
                 errors.push(Diagnostic::error(
@@ -171,7 +167,7 @@ fn compile_with<'k, R: RouteKeys>(
 fn compile_backend(
     backend: &Backend,
     url: Option<reqwest::Url>,
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> Option<BackendSettings> {
     let mut headers = HeaderMap::new();
     for (name, value) in &backend.headers {
@@ -239,7 +235,7 @@ fn compile_backend(
     })
 }
 
-fn check_name(name: &Spanned<String>, errors: &mut Vec<Diagnostic>) {
+fn check_name(name: &Spanned<String>, errors: &mut Diagnostics) {
     let n = &name.value;
     let valid = n
         .chars()
@@ -260,7 +256,7 @@ fn check_name(name: &Spanned<String>, errors: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_url(url: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<reqwest::Url> {
+fn check_url(url: &Spanned<String>, errors: &mut Diagnostics) -> Option<reqwest::Url> {
     // The URL may hold credentials from the environment: say what is wrong, never echo it.
     if url.value.contains("${") {
         return None; // an environment reference that did not expand, reported already
@@ -288,7 +284,7 @@ fn check_url(url: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<reqw
 }
 
 /// Checks a route path; returns its shape (`/a/{}`) for conflict detection.
-fn check_route_path(path: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<String> {
+fn check_route_path(path: &Spanned<String>, errors: &mut Diagnostics) -> Option<String> {
     let p = &path.value;
     if !p.starts_with('/') {
         errors.push(Diagnostic::error(

@@ -4,7 +4,7 @@
 use crate::config::model::InputLocation;
 use crate::config::route::Common;
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::faults;
 use crate::mapping::input;
 use crate::mapping::response::Compiler as MappingCompiler;
@@ -22,8 +22,8 @@ fn path_params(path: &str) -> Vec<&str> {
 pub(super) fn compile_route<'r>(
     name: &Spanned<String>,
     route: &Common,
-    errors: &mut Vec<Diagnostic>,
-    kind: impl FnOnce(&[InputRef], &mut [bool], &mut Vec<Diagnostic>) -> KindCompiled<'r>,
+    errors: &mut Diagnostics,
+    kind: impl FnOnce(&[InputRef], &mut [bool], &mut Diagnostics) -> KindCompiled<'r>,
 ) -> Option<RoutePlan> {
     let mut inputs = Vec::new();
     for (input_name, spec) in route.input {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::model::{ElementForm, SoapBackend, SoapStyle, SoapUse, SoapVersion};
 use super::reply::{SOAP11_ENV, SOAP12_ENV};
 use crate::config::{Spanned, Tree};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::mapping::skeleton::{Flavour, Skeleton};
 use crate::xml::reader::XSI;
 use crate::xml::template::{self, InputRef, NameRules, Template};
@@ -62,7 +62,7 @@ pub struct SoapSettings {
 }
 
 impl SoapSettings {
-    pub fn compile(soap: &SoapBackend, errors: &mut Vec<Diagnostic>) -> SoapSettings {
+    pub fn compile(soap: &SoapBackend, errors: &mut Diagnostics) -> SoapSettings {
         let mut prefixes = IndexMap::new();
         for (prefix, uri) in &soap.namespaces {
             if matches!(
@@ -124,7 +124,7 @@ impl SoapSettings {
         body: Option<&Tree>,
         inputs: &[InputRef],
         used: &mut [bool],
-        errors: &mut Vec<Diagnostic>,
+        errors: &mut Diagnostics,
     ) -> SoapCall {
         let rpc = self.style == SoapStyle::Rpc;
         let encoded = self.encoding == SoapUse::Encoded;

@@ -12,7 +12,7 @@ pub use model::{SoapBackend, SoapRoute};
 pub use reply::{SoapReply, read_soap};
 
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::KindCompiled;
 use crate::xml::template::InputRef;
 
@@ -23,7 +23,7 @@ pub(crate) fn compile_route<'r>(
     soap: &SoapSettings,
     refs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> KindCompiled<'r> {
     let literal = route.request.as_ref().map(|r| &r.0);
     let Some(operation) = &route.operation else {

@@ -4,7 +4,7 @@
 
 pub(crate) mod charset;
 pub mod compare;
-pub mod doc;
+pub(crate) mod doc;
 pub mod reader;
-pub mod redact;
-pub mod template;
+pub(crate) mod redact;
+pub(crate) mod template;

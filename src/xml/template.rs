@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::config::model::ValueType;
 use crate::config::{Tree, TreeKind};
-use crate::diagnostic::{Diagnostic, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
 use crate::mapping::coerce;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +95,7 @@ pub struct NameRules<'a> {
 pub struct Compiler<'a> {
     pub inputs: &'a [InputRef<'a>],
     pub rules: NameRules<'a>,
-    pub errors: &'a mut Vec<Diagnostic>,
+    pub errors: &'a mut Diagnostics,
     /// Which inputs the tree used.
     pub used: Vec<bool>,
     /// Whether inputs may be referenced at all (backend-wide headers cannot).

@@ -14,7 +14,7 @@ pub use model::{HttpBackend, HttpRoute};
 pub use request::HttpCall;
 
 use crate::config::Spanned;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::faults::Fault;
 use crate::mapping::node::Node;
 use crate::mapping::path::Selected;
@@ -38,7 +38,7 @@ pub(crate) fn compile_route<'r>(
     route: &'r HttpRoute,
     refs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> KindCompiled<'r> {
     for rule in &route.faults {
         if rule.when.is_none() {

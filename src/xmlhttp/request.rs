@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Tree;
 use crate::config::model::HttpMethod;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::faults::FaultAnswer;
 use crate::mapping::coerce;
 use crate::mapping::skeleton::{Flavour, Skeleton};
@@ -151,7 +151,7 @@ pub(super) fn compile(
     route: &HttpRoute,
     refs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> Option<HttpCall> {
     let call = &route.call;
     let method = match call.method.as_ref().map_or(HttpMethod::Get, |m| m.value) {
@@ -225,7 +225,7 @@ fn compile_path(
     path: &crate::config::Spanned<String>,
     refs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> Option<Vec<PathPiece>> {
     let text = &path.value;
     if !text.starts_with('/') || text.contains(['?', '#']) || text.contains("//") {
@@ -273,12 +273,7 @@ fn compile_path(
 }
 
 /// A query or form value: `$input`, a list of them, or literal text.
-fn leaf(
-    tree: &Tree,
-    refs: &[InputRef],
-    used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
-) -> Skeleton {
+fn leaf(tree: &Tree, refs: &[InputRef], used: &mut [bool], errors: &mut Diagnostics) -> Skeleton {
     let (skeleton, found) = Skeleton::compile(tree, refs, Flavour::Json);
     for (u, f) in used.iter_mut().zip(&found.used) {
         *u |= *f;
@@ -305,7 +300,7 @@ fn xml_body(
     tree: &Tree,
     refs: &[InputRef],
     used: &mut [bool],
-    errors: &mut Vec<Diagnostic>,
+    errors: &mut Diagnostics,
 ) -> (Template, Skeleton) {
     let no_prefixes = indexmap::IndexMap::new();
     let mut compiler = template::Compiler {
@@ -329,7 +324,7 @@ fn xml_body(
 }
 
 /// `status: { "404": not_found, "409": { status: 409, error: duplicate } }`.
-fn compile_status(route: &HttpRoute, errors: &mut Vec<Diagnostic>) -> Vec<(u16, StatusAnswer)> {
+fn compile_status(route: &HttpRoute, errors: &mut Diagnostics) -> Vec<(u16, StatusAnswer)> {
     let mut rules = Vec::new();
     for (code, rule) in &route.status {
         let Some(backend_status) = code
@@ -364,7 +359,7 @@ fn compile_status(route: &HttpRoute, errors: &mut Vec<Diagnostic>) -> Vec<(u16, 
     rules
 }
 
-fn mapped(tree: &Tree, backend_status: u16, errors: &mut Vec<Diagnostic>) -> Option<FaultAnswer> {
+fn mapped(tree: &Tree, backend_status: u16, errors: &mut Diagnostics) -> Option<FaultAnswer> {
     let crate::config::TreeKind::Map(entries) = &tree.kind else {
         errors.push(Diagnostic::error(
             tree.span,
