@@ -107,7 +107,7 @@ fn read_doc(route: &RoutePlan, xml: &[u8]) -> bool {
         return false;
     };
     matches!(
-        read_soap(text, &route.hints, Limits::default()),
+        read_soap(text, &route.reading.hints, Limits::default()),
         Ok(SoapReply::Body(_))
     )
 }
@@ -118,16 +118,23 @@ type Mapped<'a> = &'a dyn Fn() -> Vec<u8>;
 /// The mapping over an index read beforehand.
 fn answer(route: &RoutePlan, xml: &[u8], run: &mut dyn FnMut(Mapped)) {
     let text = std::str::from_utf8(xml).expect("UTF-8");
-    match read_soap(text, &route.hints, Limits::default()) {
-        Ok(SoapReply::Body(doc)) => {
-            run(&|| route.response.answer(doc.body()).expect("the reply maps"))
-        }
+    match read_soap(text, &route.reading.hints, Limits::default()) {
+        Ok(SoapReply::Body(doc)) => run(&|| {
+            route
+                .reading
+                .response
+                .answer(doc.body())
+                .expect("the reply maps")
+        }),
         other => panic!("unexpected reply: {other:?}"),
     }
 }
 
 fn interpret(route: &RoutePlan, reply: &BackendReply) -> Vec<u8> {
-    route.call.interpret(route, reply).expect("the reply maps")
+    route
+        .call
+        .interpret(&route.reading, reply)
+        .expect("the reply maps")
 }
 
 /// The route's SOAP envelope for these inputs.

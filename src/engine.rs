@@ -54,9 +54,13 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
         request.headers.push((REQUEST_ID.clone(), id));
     }
     let out = Outgoing {
-        adapter: to.adapter,
+        adapter: &to.adapter.name,
+        route: &to.route.name,
+        settings: &to.adapter.backend,
         runtime: to.runtime,
-        route: to.route,
+        timeout: to.route.timeout,
+        // GraphQL mutations are not idempotent; queries over GET routes are.
+        idempotent: to.route.method.is_idempotent(),
         values: to.values,
         request: &request,
     };
@@ -73,7 +77,10 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
     };
     let timeout = to.route.timeout.unwrap_or(to.adapter.backend.timeout);
     let (result, reply) = match sent.reply {
-        Ok(reply) => (to.route.call.interpret(to.route, &reply), Some(reply)),
+        Ok(reply) => (
+            to.route.call.interpret(&to.route.reading, &reply),
+            Some(reply),
+        ),
         Err(e) => (Err(send_problem(e, timeout)), None),
     };
     Outcome {

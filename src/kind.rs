@@ -11,13 +11,34 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use crate::config::Tree;
 use crate::fixture::CaseBackend;
 use crate::graphql::GraphqlCall;
-use crate::plan::RoutePlan;
 use crate::problem::Problem;
+use crate::reading::Reading;
 use crate::soap::SoapCall;
 use crate::xml::reader::XmlError;
 use crate::xmlhttp::HttpCall;
+
+/// What a kind's route compiler gives back: the call, and where inputs are used (for the
+/// "declared but not used" help).
+pub(crate) struct KindCompiled<'r> {
+    pub call: Option<Call>,
+    /// The key that uses inputs (`request`, `variables`, `call`).
+    pub uses_in: &'static str,
+    /// The tree where a forgotten `$` may hide.
+    pub literal: Option<&'r Tree>,
+}
+
+impl KindCompiled<'_> {
+    pub fn failed<'t>(uses_in: &'static str, literal: Option<&'t Tree>) -> KindCompiled<'t> {
+        KindCompiled {
+            call: None,
+            uses_in,
+            literal,
+        }
+    }
+}
 
 /// What a route sends to its backend, compiled once.
 #[derive(Debug)]
@@ -78,7 +99,7 @@ impl Call {
     }
 
     /// Turns a backend reply into the route's answer (JSON text).
-    pub fn interpret(&self, route: &RoutePlan, reply: &BackendReply) -> Result<Vec<u8>, Problem> {
+    pub fn interpret(&self, route: &Reading, reply: &BackendReply) -> Result<Vec<u8>, Problem> {
         let ct = reply.content_type.as_deref();
         match self {
             Call::Graphql(call) => {

@@ -15,6 +15,7 @@ pub mod kind;
 pub(crate) mod mapping;
 pub mod plan;
 pub mod problem;
+pub mod reading;
 pub mod schema;
 pub mod server;
 pub mod soap;

@@ -6,9 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::plan::Plan;
-
-use super::http::BackendRuntime;
+use super::http::{BackendRuntime, BackendSettings};
 
 #[derive(Default)]
 pub struct Registry {
@@ -16,21 +14,25 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The runtimes of `plan`'s adapters, in the plan's order. Adapters no longer in the plan
-    /// are forgotten (their calls in flight keep their runtime until they finish).
-    pub fn attach(&self, plan: &Plan) -> Result<Vec<Arc<BackendRuntime>>, String> {
+    /// The runtimes of a plan's backends (adapter name and settings, in the plan's order).
+    /// Adapters no longer in the plan are forgotten (their calls in flight keep their runtime
+    /// until they finish).
+    pub fn attach<'p>(
+        &self,
+        backends: impl ExactSizeIterator<Item = (&'p str, &'p BackendSettings)>,
+    ) -> Result<Vec<Arc<BackendRuntime>>, String> {
         let mut runtimes = self
             .runtimes
             .lock()
             .map_err(|_| "the backend registry is poisoned".to_string())?;
-        let mut attached = Vec::with_capacity(plan.adapters.len());
-        let mut kept = HashMap::with_capacity(plan.adapters.len());
-        for adapter in &plan.adapters {
-            let runtime = match runtimes.get(&adapter.name) {
-                Some(r) if r.fits(&adapter.backend) => r.clone(),
-                _ => Arc::new(BackendRuntime::new(&adapter.backend)?),
+        let mut attached = Vec::with_capacity(backends.len());
+        let mut kept = HashMap::with_capacity(backends.len());
+        for (name, settings) in backends {
+            let runtime = match runtimes.get(name) {
+                Some(r) if r.fits(settings) => r.clone(),
+                _ => Arc::new(BackendRuntime::new(settings)?),
             };
-            kept.insert(adapter.name.clone(), runtime.clone());
+            kept.insert(name.to_string(), runtime.clone());
             attached.push(runtime);
         }
         *runtimes = kept;

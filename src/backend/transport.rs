@@ -7,10 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::kind::{BackendReply, BackendRequest};
-use crate::plan::{AdapterPlan, RoutePlan};
 use crate::problem::Problem;
 
-use super::http::{BackendRuntime, SendError};
+use super::http::{BackendRuntime, BackendSettings, SendError};
 
 /// Recorded replies, chosen by the call's route and inputs.
 pub trait ReplaySource: Send + Sync {
@@ -41,9 +40,15 @@ pub struct Sent {
 
 /// One request to send, with what the transport needs to know about it.
 pub struct Outgoing<'a> {
-    pub adapter: &'a AdapterPlan,
+    /// The adapter and route names (a replay source looks recordings up by them).
+    pub adapter: &'a str,
+    pub route: &'a str,
+    pub settings: &'a BackendSettings,
     pub runtime: &'a BackendRuntime,
-    pub route: &'a RoutePlan,
+    /// The route's own timeout, if it has one.
+    pub timeout: Option<Duration>,
+    /// Whether the call may be repeated (retries are for idempotent routes only).
+    pub idempotent: bool,
     pub values: &'a [Option<Value>],
     pub request: &'a BackendRequest,
 }
@@ -52,12 +57,10 @@ impl Transport {
     pub async fn send(&self, out: Outgoing<'_>) -> Result<Sent, Problem> {
         match self {
             Transport::Live => {
-                let timeout = out.route.timeout;
-                // GraphQL mutations are not idempotent; queries over GET routes are.
-                let idempotent = out.route.method.is_idempotent();
+                let timeout = out.timeout;
                 let sent = out
                     .runtime
-                    .send(&out.adapter.backend, out.request, timeout, idempotent)
+                    .send(out.settings, out.request, timeout, out.idempotent)
                     .await;
                 Ok(match sent {
                     Ok(exchange) => Sent {
@@ -66,7 +69,7 @@ impl Transport {
                         attempts: exchange.attempts,
                     },
                     Err(e) => {
-                        let timeout = timeout.unwrap_or(out.adapter.backend.timeout);
+                        let timeout = timeout.unwrap_or(out.settings.timeout);
                         // A call that never got a connection spent no time at the backend.
                         let elapsed = match e {
                             SendError::Busy { .. } => Duration::ZERO,
@@ -81,7 +84,7 @@ impl Transport {
                 })
             }
             Transport::Replay(source) => {
-                let (_, reply) = source.reply(&out.adapter.name, &out.route.name, out.values)?;
+                let (_, reply) = source.reply(out.adapter, out.route, out.values)?;
                 Ok(Sent {
                     reply: Ok(reply),
                     elapsed: Duration::ZERO,

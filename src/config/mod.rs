@@ -4,6 +4,7 @@
 //! pointing at the user's file, line and column.
 
 pub mod de;
+pub(crate) mod emit;
 pub mod env;
 pub mod model;
 pub(crate) mod route;

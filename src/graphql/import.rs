@@ -11,7 +11,7 @@ use apollo_compiler::schema::{ExtendedType, FieldDefinition};
 use apollo_compiler::validation::Valid;
 use serde_json::{Map, Value, json};
 
-use crate::fixture::record::write_yaml;
+use crate::config::emit::write_yaml;
 
 /// How deep selections and input-object flattening go.
 const MAX_DEPTH: usize = 2;

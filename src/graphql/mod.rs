@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 
 use crate::config::{Spanned, TreeKind};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::kind::KindCompiled;
 use crate::mapping::skeleton::{Flavour, Skeleton};
-use crate::plan::KindCompiled;
 use crate::xml::template::InputRef;
 
 pub(crate) use reply::interpret;

@@ -4,13 +4,13 @@
 use serde_json::Value;
 
 use crate::faults::{self, Fault};
-use crate::plan::RoutePlan;
 use crate::problem::{Catalog, Problem};
+use crate::reading::Reading;
 
 use super::{GraphqlCall, PartialPolicy};
 
 pub fn interpret(
-    route: &RoutePlan,
+    route: &Reading,
     call: &GraphqlCall,
     status: u16,
     content_type: Option<&str>,
@@ -90,7 +90,7 @@ fn as_fault(error: &Value) -> Fault {
     }
 }
 
-fn error_problem(route: &RoutePlan, errors: &[Value], status: u16, partial: bool) -> Problem {
+fn error_problem(route: &Reading, errors: &[Value], status: u16, partial: bool) -> Problem {
     let faults: Vec<Fault> = errors.iter().map(as_fault).collect();
     for fault in &faults {
         if let Some(a) = faults::answer(&route.faults, fault) {

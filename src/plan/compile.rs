@@ -16,7 +16,8 @@ use crate::graphql::GraphqlSettings;
 use crate::soap::SoapSettings;
 use crate::xml::template::InputRef;
 
-use super::{AdapterPlan, KindCompiled};
+use super::AdapterPlan;
+use crate::kind::KindCompiled;
 
 type Compiled = (AdapterPlan, Vec<Diagnostic>);
 

@@ -12,39 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::http::BackendSettings;
-use crate::config::Tree;
 use crate::config::model::HttpMethod;
 use crate::diagnostic::{self, Diagnostic};
-use crate::faults::CompiledRule;
 use crate::kind::Call;
 use crate::mapping::input::InputSpec;
-use crate::mapping::node::Node;
-use crate::mapping::path::Path;
-use crate::mapping::response::Mapping;
-use crate::problem::Problem;
-use crate::xml::reader::ArrayHints;
+use crate::reading::Reading;
 
 pub use compile::compile_adapter;
-
-/// What a kind's route compiler gives back: the call, and where inputs are used (for the
-/// "declared but not used" help).
-pub(crate) struct KindCompiled<'r> {
-    pub call: Option<Call>,
-    /// The key that uses inputs (`request`, `variables`, `call`).
-    pub uses_in: &'static str,
-    /// The tree where a forgotten `$` may hide.
-    pub literal: Option<&'r Tree>,
-}
-
-impl KindCompiled<'_> {
-    pub fn failed<'t>(uses_in: &'static str, literal: Option<&'t Tree>) -> KindCompiled<'t> {
-        KindCompiled {
-            call: None,
-            uses_in,
-            literal,
-        }
-    }
-}
 
 pub struct Plan {
     pub adapters: Vec<Arc<AdapterPlan>>,
@@ -69,11 +43,9 @@ pub struct RoutePlan {
     pub description: Option<String>,
     pub inputs: Vec<InputSpec>,
     pub call: Call,
-    pub hints: ArrayHints,
-    pub response: Mapping,
-    pub faults: Vec<CompiledRule>,
+    /// What the route reads of a reply.
+    pub reading: Reading,
     pub timeout: Option<Duration>,
-    pub not_found: Option<Path>,
 }
 
 pub enum RouteMatch<'a> {
@@ -84,39 +56,6 @@ pub enum RouteMatch<'a> {
     /// The path exists for other methods.
     WrongMethod(Vec<&'static str>),
     NotFound,
-}
-
-impl RoutePlan {
-    /// The answer for a reply document: 404 when `not_found` finds nothing, else the mapping.
-    pub fn map_reply<'a, N: Node<'a>>(&self, reply: N) -> Result<Vec<u8>, Problem> {
-        self.check_found(reply)?;
-        self.response.answer(reply).map_err(|e| {
-            Problem::bad_reply(format!(
-                "the backend reply does not fit the mapping: field `{}`: {}",
-                e.field, e.message
-            ))
-        })
-    }
-
-    /// A 404 when the route's `not_found` path finds nothing: missing, null, or empty (an empty
-    /// XML element, an empty list).
-    fn check_found<'a, N: Node<'a>>(&self, reply: N) -> Result<(), Problem> {
-        use crate::mapping::path::Selected;
-        let Some(path) = &self.not_found else {
-            return Ok(());
-        };
-        let missing = match path.select(reply) {
-            None => true,
-            Some(Selected::One(v)) => v.is_blank(),
-            Some(Selected::Many(items)) => items.is_empty(),
-        };
-        if missing {
-            return Err(Problem::not_found(format!(
-                "the backend has no result for this request ({path} is empty)"
-            )));
-        }
-        Ok(())
-    }
 }
 
 impl AdapterPlan {

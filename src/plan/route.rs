@@ -11,7 +11,9 @@ use crate::mapping::response::Compiler as MappingCompiler;
 use crate::xml::reader::ArrayHints;
 use crate::xml::template::InputRef;
 
-use super::{KindCompiled, RoutePlan};
+use super::RoutePlan;
+use crate::kind::KindCompiled;
+use crate::reading::Reading;
 
 fn path_params(path: &str) -> Vec<&str> {
     path.split('/')
@@ -144,11 +146,13 @@ pub(super) fn compile_route<'r>(
         description: route.description.map(str::to_string),
         inputs,
         call: call?,
-        hints,
-        response: response?,
-        faults,
+        reading: Reading {
+            hints,
+            response: response?,
+            faults,
+            not_found,
+        },
         timeout: route.timeout.map(|t| t.value.0),
-        not_found,
     })
 }
 

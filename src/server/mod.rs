@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::backend::http::BackendRuntime;
+use crate::backend::http::{BackendRuntime, BackendSettings};
 use crate::backend::registry::Registry;
 use crate::backend::transport::Transport;
 use crate::engine::CallObserver;
@@ -62,7 +62,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(plan: Plan, settings: Settings) -> Result<Arc<AppState>, String> {
         let registry = Registry::default();
-        let runtimes = registry.attach(&plan)?;
+        let runtimes = registry.attach(backends(&plan))?;
         Ok(Arc::new(AppState {
             served: ArcSwap::from_pointee(Served { plan, runtimes }),
             registry,
@@ -72,10 +72,15 @@ impl AppState {
 
     /// Serves `plan` from now on; calls in flight finish on the plan they started with.
     pub fn install(&self, plan: Plan) -> Result<(), String> {
-        let runtimes = self.registry.attach(&plan)?;
+        let runtimes = self.registry.attach(backends(&plan))?;
         self.served.store(Arc::new(Served { plan, runtimes }));
         Ok(())
     }
+}
+
+/// Each adapter's name and backend settings, in the plan's order.
+fn backends(plan: &Plan) -> impl ExactSizeIterator<Item = (&str, &BackendSettings)> {
+    plan.adapters.iter().map(|a| (a.name.as_str(), &a.backend))
 }
 
 pub fn router(state: Arc<AppState>) -> Router {

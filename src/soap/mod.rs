@@ -13,7 +13,7 @@ pub use reply::{SoapReply, read_soap};
 
 use crate::config::{Spanned, Tree, TreeKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::plan::KindCompiled;
+use crate::kind::KindCompiled;
 use crate::xml::template::InputRef;
 
 /// Compiles a route's envelope; marks the inputs the body uses in `used`.

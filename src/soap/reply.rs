@@ -7,8 +7,8 @@ use quick_xml::events::Event;
 use serde_json::Value;
 
 use crate::faults::{self, Fault};
-use crate::plan::RoutePlan;
 use crate::problem::Problem;
+use crate::reading::Reading;
 use crate::xml::doc::Doc;
 use crate::xml::reader::{
     self, ArrayHints, Content, Limits, Watched, XmlError, next_resolved, skip, wrong_root,
@@ -104,7 +104,7 @@ pub fn read_soap<'x>(
 
 /// Turns a SOAP reply into the route's answer (JSON text).
 pub(crate) fn interpret(
-    route: &RoutePlan,
+    route: &Reading,
     status: u16,
     content_type: Option<&str>,
     text: &str,

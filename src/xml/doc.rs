@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::reader::ArrayHints;
+use super::hints::ArrayHints;
 use crate::config::model::ValueType;
 use crate::mapping::coerce;
 use crate::mapping::node::{self, Node};

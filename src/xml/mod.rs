@@ -5,6 +5,7 @@
 pub(crate) mod charset;
 pub mod compare;
 pub(crate) mod doc;
+pub(crate) mod hints;
 pub mod reader;
 pub(crate) mod redact;
 pub(crate) mod template;

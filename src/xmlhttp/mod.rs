@@ -16,10 +16,11 @@ pub use request::HttpCall;
 use crate::config::Spanned;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::faults::Fault;
+use crate::kind::KindCompiled;
 use crate::mapping::node::Node;
 use crate::mapping::path::Selected;
-use crate::plan::{KindCompiled, RoutePlan};
 use crate::problem::Problem;
+use crate::reading::Reading;
 use crate::xml::reader::{Limits, read_document};
 use crate::xml::template::InputRef;
 
@@ -60,7 +61,7 @@ pub(crate) fn compile_route<'r>(
 /// Turns a reply into the route's answer: status rules first, then the document, its error
 /// elements (`when`) and the mapping.
 pub(crate) fn interpret(
-    route: &RoutePlan,
+    route: &Reading,
     call: &HttpCall,
     status: u16,
     content_type: Option<&str>,

@@ -1,0 +1,119 @@
+//! Which elements of a reply a mapping reads, and which are always arrays: built once per route
+//! from its mapping's paths, consulted by the reader for every element.
+
+use crate::mapping::path::{Path, Step};
+
+/// What the mapping reads of a reply: a trie of element names from the Body down, saying which
+/// elements are always arrays and, when pruning, which subtrees are needed at all (the others are
+/// parsed for well-formedness but never built).
+#[derive(Debug, Clone)]
+pub struct ArrayHints {
+    /// Node 0 is the Body.
+    nodes: Vec<HintNode>,
+    prune: bool,
+}
+
+impl Default for ArrayHints {
+    fn default() -> Self {
+        ArrayHints {
+            nodes: vec![HintNode::default()],
+            prune: false,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct HintNode {
+    children: Vec<(String, usize)>,
+    array: bool,
+    /// Some child is always an array (so this element is always an object).
+    has_array_child: bool,
+    /// A path ends here: the whole subtree is needed.
+    whole: bool,
+}
+
+impl ArrayHints {
+    /// Every element directly followed by `[*]` in one of the paths is an array.
+    pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p Path>) -> ArrayHints {
+        let mut hints = ArrayHints::default();
+        for path in paths {
+            let mut node = 0;
+            let mut element = true;
+            for step in &path.steps {
+                match step {
+                    // `@attr` and `#text` live on the element itself: it is needed, not all below it.
+                    Step::Field(name) if name.starts_with(['@', '#']) => element = false,
+                    Step::Field(name) => node = hints.child_or_insert(node, name),
+                    Step::Each => hints.nodes[node].array = true,
+                    Step::Index(_) => {}
+                }
+            }
+            if element {
+                hints.nodes[node].whole = true;
+            }
+        }
+        for i in 0..hints.nodes.len() {
+            let has = hints.nodes[i]
+                .children
+                .iter()
+                .any(|(_, c)| hints.nodes[*c].array);
+            hints.nodes[i].has_array_child = has;
+        }
+        hints
+    }
+
+    /// Only what the paths reach is built; a mapping that reads everything (a JMESPath
+    /// expression) must not prune.
+    pub fn pruning(mut self, prune: bool) -> ArrayHints {
+        self.prune = prune;
+        self
+    }
+
+    /// Whether an element that no path names, under a kept element with hint `parent`, can be
+    /// skipped.
+    pub(crate) fn skips(&self, parent: Option<usize>, parent_keeps_all: bool) -> bool {
+        self.prune && !parent_keeps_all && parent.is_some()
+    }
+
+    fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
+        if let Some(c) = self.child(node, name) {
+            return c;
+        }
+        self.nodes.push(HintNode::default());
+        let id = self.nodes.len() - 1;
+        self.nodes[node].children.push((name.to_string(), id));
+        id
+    }
+
+    pub(crate) fn child(&self, node: usize, name: &str) -> Option<usize> {
+        self.nodes
+            .get(node)?
+            .children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+    }
+
+    /// Whether a path ends at this node: everything below it is needed.
+    pub(crate) fn is_whole(&self, node: usize) -> bool {
+        self.nodes[node].whole
+    }
+
+    pub(crate) fn is_array(&self, node: Option<usize>) -> bool {
+        node.is_some_and(|n| self.nodes[n].array)
+    }
+
+    /// Whether some name under `node` is always a list.
+    pub(crate) fn has_array_child(&self, node: usize) -> bool {
+        self.nodes[node].has_array_child
+    }
+
+    /// The names under `node` that are always lists.
+    pub(crate) fn array_children(&self, node: usize) -> impl Iterator<Item = &str> + '_ {
+        self.nodes[node]
+            .children
+            .iter()
+            .filter(|(_, c)| self.nodes[*c].array)
+            .map(|(name, _)| name.as_str())
+    }
+}
