@@ -9,12 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 /// What the stand-in received.
 #[derive(Clone, Debug)]
 pub struct Received {
+    pub method: String,
+    /// Path and query, as they arrived (still percent-encoded).
+    pub uri: String,
     pub headers: HeaderMap,
     pub body: String,
 }
@@ -70,29 +73,35 @@ impl StandIn {
         let received = Arc::new(Mutex::new(Vec::new()));
         let respond: Arc<Responder> = Arc::new(respond);
         let log = received.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-            let respond = respond.clone();
-            let log = log.clone();
-            async move {
-                let got = Received {
-                    headers,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                };
-                let reply = respond(&got);
-                log.lock().unwrap().push(got);
-                if !reply.delay.is_zero() {
-                    tokio::time::sleep(reply.delay).await;
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let respond = respond.clone();
+                let log = log.clone();
+                async move {
+                    let got = Received {
+                        method: method.to_string(),
+                        uri: uri
+                            .path_and_query()
+                            .map_or_else(|| uri.path().to_string(), |p| p.to_string()),
+                        headers,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    };
+                    let reply = respond(&got);
+                    log.lock().unwrap().push(got);
+                    if !reply.delay.is_zero() {
+                        tokio::time::sleep(reply.delay).await;
+                    }
+                    let mut r: Response =
+                        (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+                    r.headers_mut()
+                        .insert("content-type", reply.content_type.parse().unwrap());
+                    for (name, value) in &reply.headers {
+                        r.headers_mut().insert(*name, value.parse().unwrap());
+                    }
+                    r
                 }
-                let mut r: Response =
-                    (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
-                r.headers_mut()
-                    .insert("content-type", reply.content_type.parse().unwrap());
-                for (name, value) in &reply.headers {
-                    r.headers_mut().insert(*name, value.parse().unwrap());
-                }
-                r
-            }
-        });
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/service", listener.local_addr().unwrap());
         tokio::spawn(async move {
