@@ -205,8 +205,9 @@ mod tests {
         let err = answer_soap(MAPPING, doctype).unwrap_err();
         assert!(err.contains("DOCTYPE"), "{err}");
         let deep = format!(
-            "<R><Xml>{}</Xml></R>",
-            "&lt;a&gt;".repeat(100) + &"&lt;/a&gt;".repeat(100)
+            "<R><Xml>&lt;doc&gt;&lt;id&gt;{}{}&lt;/id&gt;&lt;/doc&gt;</Xml></R>",
+            "&lt;a&gt;".repeat(100),
+            "&lt;/a&gt;".repeat(100)
         );
         let err = answer_soap(MAPPING, &deep).unwrap_err();
         assert!(err.contains("deeper than 64"), "{err}");

@@ -94,6 +94,13 @@ impl ArrayHints {
             .map(|(_, id)| *id)
     }
 
+    /// Whether a document whose root element is `name` is one the mapping reads: the root is
+    /// named by a path, or the mapping reads everything, or it names no root at all (a mapping
+    /// of constants reads any document).
+    pub(crate) fn reads_root(&self, name: &str) -> bool {
+        !self.prune || self.nodes[0].children.is_empty() || self.child(0, name).is_some()
+    }
+
     /// Whether a path ends at this node: everything below it is needed.
     pub(crate) fn is_whole(&self, node: usize) -> bool {
         self.nodes[node].whole

@@ -119,9 +119,6 @@ pub fn read_document<'x>(
     }
     let mut reader = NsReader::from_str(text);
     let (doc, _) = read_content(text, &mut reader, hints, limits, Content::Document, None)?;
-    if doc.elements.len() < 2 {
-        return Err(syntax_msg("no root element", text.len() as u64));
-    }
     Ok(doc)
 }
 
@@ -163,11 +160,14 @@ fn bound<'a>(ns: &ResolveResult<'a>) -> Option<&'a str> {
     }
 }
 
+/// The parser's message quotes the document: a backend controls how much, so it is cut short.
 fn syntax(e: quick_xml::Error, offset: u64) -> XmlError {
-    XmlError::Syntax {
-        message: e.to_string(),
-        offset,
-    }
+    let message = e.to_string();
+    let message = match message.char_indices().nth(96) {
+        Some((i, _)) => format!("{}…", &message[..i]),
+        None => message,
+    };
+    XmlError::Syntax { message, offset }
 }
 
 fn syntax_msg(message: &str, offset: u64) -> XmlError {
@@ -364,6 +364,8 @@ pub fn read_content<'x>(
         is_fault: false,
     }];
     let mut found = None;
+    // Root elements seen, kept or not (a document has exactly one).
+    let mut roots = 0u32;
     loop {
         let offset = reader.buffer_position();
         // Element namespaces matter only for a watched element at the top: below it they are
@@ -372,10 +374,30 @@ pub fn read_content<'x>(
         let Some(&parent) = stack.last() else { break };
         let at_top = stack.len() == 1;
         match event {
-            Event::Start(_) | Event::Empty(_)
-                if at_top && content == Content::Document && doc.elements[0].first_child != 0 =>
-            {
-                return Err(syntax_msg("a second root element", offset));
+            Event::Start(ref e) | Event::Empty(ref e) if at_top && content == Content::Document => {
+                roots += 1;
+                if roots > 1 {
+                    return Err(syntax_msg("a second root element", offset));
+                }
+                if !doc.hints.reads_root(e.local_name().as_ref()) {
+                    return Err(wrong_root(
+                        bounded(e.local_name().as_ref()),
+                        "the document the mapping reads",
+                    ));
+                }
+                match event {
+                    Event::Start(e) => {
+                        let opened = open(&mut doc, input, &e, &parent, false, reader)?;
+                        match opened {
+                            Some(opened) => stack.push(opened),
+                            None => skip(reader, limits.max_depth, limits.max_depth)?,
+                        }
+                    }
+                    Event::Empty(e) => {
+                        open(&mut doc, input, &e, &parent, false, reader)?;
+                    }
+                    _ => {}
+                }
             }
             Event::Start(e) => {
                 if stack.len() + base > limits.max_depth {
@@ -434,7 +456,10 @@ pub fn read_content<'x>(
                 }
             }
             Event::DocType(d) => return Err(doctype(&d)),
-            Event::Eof if content == Content::Document && stack.len() == 1 => break,
+            Event::Eof if content == Content::Document && stack.len() == 1 && roots > 0 => break,
+            Event::Eof if content == Content::Document && stack.len() == 1 => {
+                return Err(syntax_msg("no root element", offset));
+            }
             Event::Eof => return Err(syntax_msg("unexpected end of document", offset)),
             _ => {}
         }
