@@ -529,3 +529,30 @@ async fn a_malformed_reply_quotes_at_most_a_short_piece_of_it() {
     answer.assert_hides(&"Z".repeat(65));
     assert!(answer.text.len() < 512, "{} bytes", answer.text.len());
 }
+
+#[tokio::test]
+async fn xml_carried_in_a_text_field_is_mapped_by_path() {
+    let reply = "<retorno><cStat>100</cStat><xmlNota>&lt;?xml version=\"1.0\" encoding=\"ISO-8859-1\"?&gt;&lt;nota&gt;&lt;numero&gt;42&lt;/numero&gt;&lt;total&gt;10.50&lt;/total&gt;&lt;itens&gt;&lt;item&gt;Pão&lt;/item&gt;&lt;/itens&gt;&lt;/nota&gt;</xmlNota></retorno>";
+    let backend = StandIn::always(Reply::xml(200, reply)).await;
+    let ponte = lab(&backend.url).await;
+    let answer = ponte.get("/lab/invoices/3519").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        answer.json,
+        json!({"status": "100", "invoice": {"number": 42, "total": 10.5, "items": ["Pão"]}})
+    );
+}
+
+#[tokio::test]
+async fn hostile_xml_inside_a_text_field_is_refused_like_a_reply() {
+    let reply = "<retorno><cStat>100</cStat><xmlNota>&lt;!DOCTYPE nota [&lt;!ENTITY x SYSTEM \"file:///etc/passwd\"&gt;]&gt;&lt;nota&gt;&lt;numero&gt;&amp;x;&lt;/numero&gt;&lt;/nota&gt;</xmlNota></retorno>";
+    let backend = StandIn::always(Reply::xml(200, reply)).await;
+    let ponte = lab(&backend.url).await;
+    let answer = ponte.get("/lab/invoices/3519").await;
+    answer.assert_problem(502, "bad_backend_reply");
+    assert_eq!(
+        answer.detail(),
+        "the backend reply does not fit the mapping: field `invoice`: the embedded XML: the reply contains a DOCTYPE (refused: entity declarations are unsafe)"
+    );
+    answer.assert_hides("passwd");
+}
