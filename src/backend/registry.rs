@@ -39,3 +39,48 @@ impl Registry {
         Ok(attached)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::backend::http::RetryPolicy;
+
+    fn settings(max_connections: usize) -> BackendSettings {
+        BackendSettings {
+            url: reqwest::Url::parse("http://127.0.0.1:9/").expect("URL"),
+            timeout: Duration::from_secs(1),
+            retry: RetryPolicy::default(),
+            max_reply: 1 << 20,
+            headers: Default::default(),
+            max_connections,
+        }
+    }
+
+    #[test]
+    fn a_new_plan_keeps_the_runtime_of_an_unchanged_backend() {
+        let registry = Registry::default();
+        let (a, b) = (settings(4), settings(8));
+        let first = registry.attach([("a", &a), ("b", &b)].into_iter()).unwrap();
+        let changed = settings(16);
+        let second = registry
+            .attach([("a", &a), ("b", &changed)].into_iter())
+            .unwrap();
+        assert!(Arc::ptr_eq(&first[0], &second[0]), "unchanged: kept");
+        assert!(
+            !Arc::ptr_eq(&first[1], &second[1]),
+            "new limit: new runtime"
+        );
+        let third = registry.attach([("b", &changed)].into_iter()).unwrap();
+        assert!(
+            Arc::ptr_eq(&second[1], &third[0]),
+            "kept by name, not position"
+        );
+        let fourth = registry.attach([("a", &a)].into_iter()).unwrap();
+        assert!(
+            !Arc::ptr_eq(&first[0], &fourth[0]),
+            "a removed adapter is forgotten"
+        );
+    }
+}

@@ -274,22 +274,10 @@ fn compile_call(
         },
     };
 
-    let variables = route.variables.as_ref().map(|t| {
-        let (skeleton, found) = Skeleton::compile(t, inputs, Flavour::Json);
-        for (u, f) in used.iter_mut().zip(&found.used) {
-            *u |= *f;
-        }
-        for (name, span) in found.unknown {
-            let help = match did_you_mean(&name, inputs.iter().map(|i| i.name)) {
-                Some(x) => format!("did you mean `${x}`?"),
-                None => "declare it under `input:`, or write `$$` for a literal `$`".to_string(),
-            };
-            errors.push(
-                Diagnostic::error(span, format!("input `{name}` is not declared")).with_help(help),
-            );
-        }
-        skeleton
-    });
+    let variables = route
+        .variables
+        .as_ref()
+        .map(|t| Skeleton::compile_checked(t, inputs, Flavour::Json, used, errors));
     // Provided variables must be declared, and required ones provided.
     let provided: Vec<(&str, Span)> = match route.variables.as_ref().map(|t| &t.kind) {
         Some(TreeKind::Map(entries)) => entries

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::{Tree, TreeKind};
-use crate::diagnostic::Span;
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
 use crate::xml::template::InputRef;
 
 #[derive(Debug, Clone)]
@@ -41,6 +41,31 @@ impl Skeleton {
         };
         let skeleton = compile(tree, inputs, flavour, &mut found);
         (skeleton, found)
+    }
+
+    /// Compiles a tree where inputs are used, marking them in `used` and reporting references to
+    /// inputs that are not declared.
+    pub fn compile_checked(
+        tree: &Tree,
+        inputs: &[InputRef],
+        flavour: Flavour,
+        used: &mut [bool],
+        errors: &mut Diagnostics,
+    ) -> Skeleton {
+        let (skeleton, found) = Skeleton::compile(tree, inputs, flavour);
+        for (u, f) in used.iter_mut().zip(&found.used) {
+            *u |= *f;
+        }
+        for (name, span) in found.unknown {
+            let help = match did_you_mean(&name, inputs.iter().map(|i| i.name)) {
+                Some(x) => format!("did you mean `${x}`?"),
+                None => "declare it under `input:`, or write `$$` for a literal `$`".to_string(),
+            };
+            errors.push(
+                Diagnostic::error(span, format!("input `{name}` is not declared")).with_help(help),
+            );
+        }
+        skeleton
     }
 
     /// `None` for an absent optional input: its key is left out.

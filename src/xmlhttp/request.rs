@@ -274,19 +274,7 @@ fn compile_path(
 
 /// A query or form value: `$input`, a list of them, or literal text.
 fn leaf(tree: &Tree, refs: &[InputRef], used: &mut [bool], errors: &mut Diagnostics) -> Skeleton {
-    let (skeleton, found) = Skeleton::compile(tree, refs, Flavour::Json);
-    for (u, f) in used.iter_mut().zip(&found.used) {
-        *u |= *f;
-    }
-    for (name, span) in found.unknown {
-        let help = match did_you_mean(&name, refs.iter().map(|r| r.name)) {
-            Some(x) => format!("did you mean `${x}`?"),
-            None => "declare it under `input:`, or write `$$` for a literal `$`".to_string(),
-        };
-        errors.push(
-            Diagnostic::error(span, format!("input `{name}` is not declared")).with_help(help),
-        );
-    }
+    let skeleton = Skeleton::compile_checked(tree, refs, Flavour::Json, used, errors);
     if matches!(tree.kind, crate::config::TreeKind::Map(_)) {
         errors.push(
             Diagnostic::error(tree.span, "a query or form value cannot be a mapping")
