@@ -159,6 +159,7 @@ impl Replies {
                         status: 200,
                         content_type: Some(CONTENT_TYPE.to_string()),
                         body: Bytes::from(support::reply_of_size(*n)),
+                        retry_after: None,
                     };
                     (*label, reply)
                 })

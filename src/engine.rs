@@ -35,6 +35,23 @@ pub struct CallTo<'a> {
     pub route: &'a RoutePlan,
     pub values: &'a [Option<Value>],
     pub request_id: &'a str,
+    /// The time the caller said it waits (`X-Weni-Webhook-Timeout`), if it did.
+    pub caller_budget: Option<Duration>,
+}
+
+/// Taken from a caller's own budget: room to send the answer back before the caller gives up.
+pub const CALLER_MARGIN: Duration = Duration::from_millis(500);
+
+impl CallTo<'_> {
+    /// The whole call's budget: the route's (or backend's) timeout, or less when the caller
+    /// said it waits less.
+    fn budget(&self) -> Duration {
+        let own = self.route.timeout.unwrap_or(self.adapter.backend.timeout);
+        match self.caller_budget {
+            Some(caller) => own.min(caller.saturating_sub(CALLER_MARGIN)),
+            None => own,
+        }
+    }
 }
 
 pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
@@ -53,14 +70,14 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
     if let Ok(id) = HeaderValue::from_str(to.request_id) {
         request.headers.push((REQUEST_ID.clone(), id));
     }
+    let budget = to.budget();
     let out = Outgoing {
         adapter: &to.adapter.name,
         route: &to.route.name,
         settings: &to.adapter.backend,
         runtime: to.runtime,
-        timeout: to.route.timeout,
-        // GraphQL mutations are not idempotent; queries over GET routes are.
-        idempotent: to.route.method.is_idempotent(),
+        budget,
+        idempotent: to.route.idempotent,
         values: to.values,
         request: &request,
     };
@@ -75,13 +92,15 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
             };
         }
     };
-    let timeout = to.route.timeout.unwrap_or(to.adapter.backend.timeout);
     let (result, reply) = match sent.reply {
-        Ok(reply) => (
-            to.route.call.interpret(&to.route.reading, &reply),
-            Some(reply),
-        ),
-        Err(e) => (Err(send_problem(e, timeout)), None),
+        Ok(reply) => match unavailable(to.route, &reply) {
+            Some(problem) => (Err(problem), Some(reply)),
+            None => (
+                to.route.call.interpret(&to.route.reading, &reply),
+                Some(reply),
+            ),
+        },
+        Err(e) => (Err(send_problem(e, budget, sent.attempts)), None),
     };
     Outcome {
         result,
@@ -91,11 +110,23 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
     }
 }
 
-fn send_problem(e: SendError, timeout: Duration) -> Problem {
+/// A backend's "not now" (429 or 503) that the route's kind does not map itself: the caller
+/// gets a 503 with the backend's `Retry-After`, not a 502, so it knows to come back.
+fn unavailable(route: &RoutePlan, reply: &BackendReply) -> Option<Problem> {
+    if !matches!(reply.status, 429 | 503) || route.call.maps_status(reply.status) {
+        return None;
+    }
+    let seconds = reply
+        .retry_after
+        .map_or(1, |d| d.as_secs().clamp(1, 86_400));
+    Some(Problem::backend_unavailable(reply.status, seconds))
+}
+
+fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {
     match e {
         SendError::Busy { limit, waited } => Problem::backend_busy(limit, waited),
-        SendError::Timeout(_) => Problem::backend_timeout(timeout),
-        SendError::Unreachable(why) => {
+        SendError::Timeout => Problem::backend_timeout(budget, attempts),
+        SendError::NotConnected(why) | SendError::Unreachable(why) => {
             Problem::backend_unreachable(format!("the backend could not be reached: {why}"))
         }
         SendError::TooLarge(limit) => Problem::bad_reply(format!(

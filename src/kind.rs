@@ -7,6 +7,8 @@
 //! (the criterion benches showed no difference from calling the kind directly).
 
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use std::time::Duration;
+
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -64,6 +66,8 @@ pub struct BackendReply {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
+    /// The backend's `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
 }
 
 static GRAPHQL_ACCEPT: HeaderValue =
@@ -117,6 +121,14 @@ impl Call {
                 let text = xml_text(reply)?;
                 crate::xmlhttp::interpret(route, call, reply.status, ct, &text)
             }
+        }
+    }
+
+    /// Whether the route maps this backend status itself (an XML-over-HTTP `status` rule).
+    pub fn maps_status(&self, status: u16) -> bool {
+        match self {
+            Call::Http(http) => http.status_problem(status).is_some(),
+            Call::Soap(_) | Call::Graphql(_) => false,
         }
     }
 

@@ -34,6 +34,8 @@ pub enum Catalog {
     BackendTimeout,
     /// Every connection to the backend stayed busy (`Retry-After`).
     BackendBusy,
+    /// The backend said "not now" (429 or 503), with `Retry-After`.
+    BackendUnavailable,
     /// The reply could not be read or does not fit the mapping.
     BadBackendReply,
     /// A SOAP fault, GraphQL error or XML error element that no rule maps.
@@ -45,7 +47,7 @@ pub enum Catalog {
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 13] = [
+    pub const ALL: [Catalog; 14] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -55,6 +57,7 @@ impl Catalog {
         Catalog::BackendUnreachable,
         Catalog::BackendTimeout,
         Catalog::BackendBusy,
+        Catalog::BackendUnavailable,
         Catalog::BadBackendReply,
         Catalog::BackendFault,
         Catalog::BackendAuthFailed,
@@ -75,6 +78,7 @@ impl Catalog {
             Catalog::BackendUnreachable => (502, "backend_unreachable", "Backend error"),
             Catalog::BackendTimeout => (504, "backend_timeout", "Backend timeout"),
             Catalog::BackendBusy => (503, "backend_busy", "Backend unavailable"),
+            Catalog::BackendUnavailable => (503, "backend_unavailable", "Backend unavailable"),
             Catalog::BadBackendReply => (502, "bad_backend_reply", "Backend error"),
             Catalog::BackendFault => (502, "backend_fault", "Backend error"),
             Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
@@ -232,11 +236,26 @@ impl Problem {
         Problem::of(Catalog::BackendUnreachable, detail)
     }
 
-    pub fn backend_timeout(after: std::time::Duration) -> Problem {
+    /// The call's budget ran out; `attempts` were made within it.
+    pub fn backend_timeout(budget: std::time::Duration, attempts: u32) -> Problem {
         Problem::of(
             Catalog::BackendTimeout,
-            format!("the backend did not answer within {} ms", after.as_millis()),
+            format!(
+                "the backend did not answer within the call's budget of {} ms ({attempts} attempt(s))",
+                budget.as_millis()
+            ),
         )
+    }
+
+    /// The backend answered 429 or 503 and no retry fitted in the budget.
+    pub fn backend_unavailable(status: u16, retry_after: u64) -> Problem {
+        Problem::of(
+            Catalog::BackendUnavailable,
+            format!(
+                "the backend is not taking calls now (HTTP {status}); retry after {retry_after} s"
+            ),
+        )
+        .with_retry_after(retry_after)
     }
 
     /// Every connection to the backend stayed busy for the call's whole timeout.

@@ -209,7 +209,7 @@ routes:
     answer.assert_problem(504, "backend_timeout");
     assert_eq!(
         answer.json["detail"],
-        "the backend did not answer within 200 ms"
+        "the backend did not answer within the call's budget of 200 ms (1 attempt(s))"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
 }

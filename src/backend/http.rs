@@ -83,23 +83,33 @@ pub struct BackendRuntime {
 
 #[derive(Debug, PartialEq)]
 pub enum SendError {
-    /// Every connection stayed busy for the whole timeout: nothing was sent.
+    /// Every connection stayed busy for the whole budget: nothing was sent.
     Busy {
         limit: usize,
         waited: Duration,
     },
-    Timeout(Duration),
+    /// The budget ran out before an answer came.
+    Timeout,
+    /// No connection could be made: the request was never sent.
+    NotConnected(String),
+    /// The request failed on its way; it may have reached the backend.
     Unreachable(String),
     TooLarge(usize),
     Broken(String),
 }
 
-/// What came back, and how long it took (all attempts).
+/// What sending gave: the last attempt's reply or error, the time all attempts took, and how
+/// many there were.
 #[derive(Debug)]
-pub struct Exchange {
-    pub reply: BackendReply,
+pub struct Attempts {
+    pub reply: Result<BackendReply, SendError>,
     pub elapsed: Duration,
     pub attempts: u32,
+}
+
+/// Statuses that say "try again later": retried for idempotent routes.
+fn retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
 }
 
 impl BackendRuntime {
@@ -116,60 +126,70 @@ impl BackendRuntime {
         self.max_connections == settings.max_connections
     }
 
-    /// Sends `request`; retries when `idempotent` and the backend gave no usable answer.
+    /// Sends `request` within `budget`, the whole call's: waiting for a connection, every
+    /// attempt and every pause between them. Each attempt gets what is left. An idempotent call
+    /// is retried on no answer or a 429/502/503/504; any call is retried when no connection could
+    /// be made (it never reached the backend).
     pub async fn send(
         &self,
         settings: &BackendSettings,
         request: &BackendRequest,
-        timeout: Option<Duration>,
+        budget: Duration,
         idempotent: bool,
-    ) -> Result<Exchange, SendError> {
-        let timeout = timeout.unwrap_or(settings.timeout);
-        let attempts = if idempotent {
-            settings.retry.attempts.max(1)
-        } else {
-            1
+    ) -> Attempts {
+        let started = Instant::now();
+        let deadline = started + budget;
+        let done = |reply, attempts| Attempts {
+            reply,
+            elapsed: started.elapsed(),
+            attempts,
         };
-        let url = target_url(&settings.url, &request.target)?;
-        // One connection for all attempts. Waiting for it has its own deadline (the call's
-        // timeout) and ends in `Busy`, not `Timeout`: the backend was never asked.
-        let queued = Instant::now();
-        // Usually a connection is free: no timer is set up for the wait then.
+        let url = match target_url(&settings.url, &request.target) {
+            Ok(url) => url,
+            Err(e) => return done(Err(e), 0),
+        };
+        // One connection for all attempts. Waiting for it ends in `Busy`, not `Timeout`: the
+        // backend was never asked. Usually one is free: no timer is set up then.
         let _permit = match self.in_flight.try_acquire() {
             Ok(permit) => permit,
-            Err(_) => match tokio::time::timeout(timeout, self.in_flight.acquire()).await {
+            Err(_) => match tokio::time::timeout(budget, self.in_flight.acquire()).await {
                 Ok(Ok(permit)) => permit,
                 Ok(Err(_)) => {
-                    return Err(SendError::Unreachable(
-                        "the backend is shutting down".into(),
-                    ));
+                    let closed = SendError::NotConnected("the backend is shutting down".into());
+                    return done(Err(closed), 0);
                 }
                 Err(_) => {
-                    return Err(SendError::Busy {
+                    let busy = SendError::Busy {
                         limit: self.max_connections,
-                        waited: queued.elapsed(),
-                    });
+                        waited: started.elapsed(),
+                    };
+                    return done(Err(busy), 0);
                 }
             },
         };
-        let started = Instant::now();
+        let attempts = settings.retry.attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(settings, &url, request, timeout).await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = self.attempt(settings, &url, request, left).await;
             let retryable = match &result {
-                Err(SendError::Timeout(_) | SendError::Unreachable(_)) => true,
-                Ok(reply) => matches!(reply.status, 502..=504),
+                Err(SendError::NotConnected(_)) => true,
+                Err(SendError::Timeout | SendError::Unreachable(_)) => idempotent,
+                Ok(reply) => idempotent && retryable_status(reply.status),
                 Err(_) => false,
             };
             if !retryable || attempt >= attempts {
-                return result.map(|reply| Exchange {
-                    reply,
-                    elapsed: started.elapsed(),
-                    attempts: attempt,
-                });
+                return done(result, attempt);
             }
-            tokio::time::sleep(settings.retry.backoff * attempt).await;
+            // The backend's own Retry-After wins over the backoff; a pause that would not end
+            // before the deadline is not taken: the caller is answered now.
+            let hint = result.as_ref().ok().and_then(|r| r.retry_after);
+            let pause = hint.unwrap_or_else(|| full_jitter(settings.retry.backoff, attempt));
+            if Instant::now() + pause >= deadline {
+                return done(result, attempt);
+            }
+            tokio::time::sleep(pause).await;
         }
     }
 
@@ -199,6 +219,11 @@ impl BackendRuntime {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after_seconds);
             let body = match response.content_length() {
                 Some(n) if n as usize > max_reply => {
                     return Err(SendError::TooLarge(max_reply));
@@ -224,11 +249,12 @@ impl BackendRuntime {
                 status,
                 content_type,
                 body,
+                retry_after,
             })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(SendError::Timeout(timeout)),
+            Err(_) => Err(SendError::Timeout),
         }
     }
 }
@@ -243,13 +269,37 @@ fn target_url(base: &reqwest::Url, target: &str) -> Result<reqwest::Url, SendErr
     reqwest::Url::parse(&joined)
         .ok()
         .filter(|u| u.host() == base.host() && u.port() == base.port())
-        .ok_or_else(|| SendError::Unreachable("the request path is not a valid URL".into()))
+        .ok_or_else(|| SendError::NotConnected("the request path is not a valid URL".into()))
+}
+
+/// `Retry-After: 120` (seconds). An HTTP date is rare from APIs and is not followed.
+fn retry_after_seconds(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A random pause up to `base` x 2^(attempt-1): retries of many callers spread out instead of
+/// arriving together (exponential backoff with full jitter).
+fn full_jitter(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base.saturating_mul(1 << (attempt - 1).min(16));
+    ceiling.mul_f64(random_unit())
+}
+
+/// A number in [0, 1) that differs between calls; not for anything secret.
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Describes a transport error by its cause, without the URL reqwest puts in its message.
 fn classify(e: reqwest::Error) -> SendError {
     if e.is_timeout() {
-        return SendError::Timeout(Duration::ZERO);
+        return SendError::Timeout;
     }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     let mut io_kind = None;
@@ -267,7 +317,9 @@ fn classify(e: reqwest::Error) -> SendError {
         None if e.is_connect() => "could not connect".to_string(),
         None => "the connection failed".to_string(),
     };
-    if e.is_connect() || e.is_request() && !e.is_body() {
+    if e.is_connect() {
+        SendError::NotConnected(why)
+    } else if e.is_request() && !e.is_body() {
         SendError::Unreachable(why)
     } else {
         SendError::Broken(why)

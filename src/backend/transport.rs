@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::kind::{BackendReply, BackendRequest};
 use crate::problem::Problem;
 
-use super::http::{BackendRuntime, BackendSettings, SendError};
+use super::http::{Attempts, BackendRuntime, BackendSettings};
 
 /// Recorded replies, chosen by the call's route and inputs.
 pub trait ReplaySource: Send + Sync {
@@ -31,13 +31,6 @@ pub enum Transport {
     Replay(Arc<dyn ReplaySource>),
 }
 
-/// What sending gave: the reply, or why there is none, and the time it took.
-pub struct Sent {
-    pub reply: Result<BackendReply, SendError>,
-    pub elapsed: Duration,
-    pub attempts: u32,
-}
-
 /// One request to send, with what the transport needs to know about it.
 pub struct Outgoing<'a> {
     /// The adapter and route names (a replay source looks recordings up by them).
@@ -45,8 +38,8 @@ pub struct Outgoing<'a> {
     pub route: &'a str,
     pub settings: &'a BackendSettings,
     pub runtime: &'a BackendRuntime,
-    /// The route's own timeout, if it has one.
-    pub timeout: Option<Duration>,
+    /// The time the whole call may take, retries included.
+    pub budget: Duration,
     /// Whether the call may be repeated (retries are for idempotent routes only).
     pub idempotent: bool,
     pub values: &'a [Option<Value>],
@@ -54,38 +47,15 @@ pub struct Outgoing<'a> {
 }
 
 impl Transport {
-    pub async fn send(&self, out: Outgoing<'_>) -> Result<Sent, Problem> {
+    pub async fn send(&self, out: Outgoing<'_>) -> Result<Attempts, Problem> {
         match self {
-            Transport::Live => {
-                let timeout = out.timeout;
-                let sent = out
-                    .runtime
-                    .send(out.settings, out.request, timeout, out.idempotent)
-                    .await;
-                Ok(match sent {
-                    Ok(exchange) => Sent {
-                        reply: Ok(exchange.reply),
-                        elapsed: exchange.elapsed,
-                        attempts: exchange.attempts,
-                    },
-                    Err(e) => {
-                        let timeout = timeout.unwrap_or(out.settings.timeout);
-                        // A call that never got a connection spent no time at the backend.
-                        let elapsed = match e {
-                            SendError::Busy { .. } => Duration::ZERO,
-                            _ => timeout,
-                        };
-                        Sent {
-                            reply: Err(e),
-                            elapsed,
-                            attempts: 1,
-                        }
-                    }
-                })
-            }
+            Transport::Live => Ok(out
+                .runtime
+                .send(out.settings, out.request, out.budget, out.idempotent)
+                .await),
             Transport::Replay(source) => {
                 let (_, reply) = source.reply(out.adapter, out.route, out.values)?;
-                Ok(Sent {
+                Ok(Attempts {
                     reply: Ok(reply),
                     elapsed: Duration::ZERO,
                     attempts: 1,

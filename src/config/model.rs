@@ -66,10 +66,12 @@ pub struct Backend {
     pub graphql: Option<crate::graphql::GraphqlBackend>,
     #[serde(default)]
     pub http: Option<crate::xmlhttp::HttpBackend>,
-    /// Time allowed for one backend call (per attempt), e.g. `5s`, `800ms`. Default 10s.
+    /// Time allowed for a whole backend call, retries and their pauses included, e.g. `5s`,
+    /// `800ms`. Default 10s, which leaves room inside a caller that waits 15s.
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
-    /// Retries for idempotent (GET) routes on no response or a 502/503/504.
+    /// Retries for idempotent routes (GET, PUT, DELETE, or `idempotent: true`) on no answer or a
+    /// 429/502/503/504, with exponential backoff and full jitter, within the timeout.
     #[serde(default)]
     pub retry: Option<Retry>,
     /// Largest reply body accepted, e.g. `5MiB`. Default 10MiB.
@@ -89,7 +91,8 @@ pub struct Backend {
 pub struct Retry {
     /// Total attempts, including the first (1 = no retry).
     pub attempts: Spanned<u32>,
-    /// Pause before each retry, e.g. `200ms`.
+    /// The base pause before a retry, e.g. `200ms`: attempt n waits a random time up to
+    /// backoff x 2^(n-1), or the backend's `Retry-After` when it fits in the time left.
     #[serde(default)]
     pub backoff: Option<Spanned<DurationText>>,
 }

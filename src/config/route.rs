@@ -17,6 +17,7 @@ pub(crate) struct Common<'a> {
     pub response: Option<&'a ResponseTree>,
     pub faults: &'a [FaultRule],
     pub timeout: Option<&'a Spanned<DurationText>>,
+    pub idempotent: Option<bool>,
     pub not_found: Option<&'a Spanned<String>>,
     /// Reply paths that are always arrays (XML kinds only; empty for the others).
     pub arrays: &'a [Spanned<String>],
@@ -58,9 +59,12 @@ macro_rules! route_type {
             /// Fault rules, first match wins; an unmatched fault is a 502.
             #[serde(default)]
             pub faults: Vec<$crate::config::model::FaultRule>,
-            /// Overrides the backend timeout for this route.
+            /// Overrides the backend timeout for this route: the whole call, retries included.
             #[serde(default)]
             pub timeout: Option<$crate::config::Spanned<$crate::config::model::DurationText>>,
+            /// The backend call may safely be repeated, so it is retried like a GET's.
+            #[serde(default)]
+            pub idempotent: Option<bool>,
             /// A path in the reply: when it is missing, null or empty, the route answers 404.
             #[serde(default)]
             pub not_found: Option<$crate::config::Spanned<String>>,
@@ -80,6 +84,7 @@ macro_rules! route_type {
                     response: self.response.as_ref(),
                     faults: &self.faults,
                     timeout: self.timeout.as_ref(),
+                    idempotent: self.idempotent,
                     not_found: self.not_found.as_ref(),
                     arrays: arrays(self),
                 }

@@ -46,6 +46,8 @@ pub struct RoutePlan {
     /// What the route reads of a reply.
     pub reading: Reading,
     pub timeout: Option<Duration>,
+    /// Whether the backend call may be repeated: GET, PUT, DELETE, or `idempotent: true`.
+    pub idempotent: bool,
 }
 
 pub enum RouteMatch<'a> {

@@ -153,6 +153,9 @@ pub(super) fn compile_route<'r>(
             not_found,
         },
         timeout: route.timeout.map(|t| t.value.0),
+        idempotent: route
+            .idempotent
+            .unwrap_or_else(|| route.method.value.is_idempotent()),
     })
 }
 

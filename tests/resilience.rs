@@ -1,0 +1,175 @@
+//! One deadline per call and honest retries: what a caller that waits 15 s and retries only GETs
+//! on its own needs from a facade over a backend that fails.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Ponte, Reply, StandIn, repo_path, soap11};
+use serde_json::json;
+
+async fn flaky(backend_url: &str) -> Ponte {
+    let env = HashMap::from([("FLAKY_URL".to_string(), backend_url.to_string())]);
+    Ponte::start(&repo_path("tests/resilience-adapters"), env).await
+}
+
+fn ok(operation: &str) -> Reply {
+    Reply::xml(
+        200,
+        soap11(&format!(
+            r#"<{operation}Response xmlns="urn:lab"><Ok>yes</Ok></{operation}Response>"#
+        )),
+    )
+}
+
+/// A backend that answers `first` to the first `n` calls, then `then`.
+async fn failing(n: usize, first: Reply, then: Reply) -> StandIn {
+    let calls = Arc::new(AtomicUsize::new(0));
+    StandIn::start(move |_| {
+        if calls.fetch_add(1, Ordering::SeqCst) < n {
+            first.clone()
+        } else {
+            then.clone()
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_get_is_retried_until_the_backend_answers() {
+    let busy = Reply::xml(502, "bad gateway").with_type("text/plain");
+    let backend = failing(2, busy, ok("Read")).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.get("/flaky/read").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json, json!({"ok": "yes"}));
+    assert_eq!(backend.count(), 3, "two failures and the success");
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_the_whole_call_retries_included() {
+    let backend = StandIn::always(ok("Read").after(Duration::from_secs(3))).await;
+    let ponte = flaky(&backend.url).await;
+    let started = Instant::now();
+    let answer = ponte.get("/flaky/read").await;
+    let took = started.elapsed();
+    answer.assert_problem(504, "backend_timeout");
+    assert_eq!(
+        answer.detail(),
+        "the backend did not answer within the call's budget of 1000 ms (1 attempt(s))"
+    );
+    // Three attempts of 1 s each would take 3 s; the budget is the whole call's.
+    assert!(took < Duration::from_millis(1800), "took {took:?}");
+    assert_eq!(backend.count(), 1, "no time was left for a retry");
+}
+
+#[tokio::test]
+async fn the_callers_own_budget_shortens_the_deadline() {
+    let backend = StandIn::always(ok("Read").after(Duration::from_secs(3))).await;
+    let ponte = flaky(&backend.url).await;
+    let started = Instant::now();
+    let request = ponte
+        .client
+        .get(ponte.url("/flaky/read"))
+        .header("X-Weni-Webhook-Timeout", "1");
+    let answer = ponte.send(request).await;
+    // The caller waits 1 s: ponte answers within it, keeping 500 ms to send the answer back.
+    answer.assert_problem(504, "backend_timeout");
+    assert_eq!(
+        answer.detail(),
+        "the backend did not answer within the call's budget of 500 ms (1 attempt(s))"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_backend_429_is_answered_503_with_its_retry_after() {
+    let limited = Reply::xml(429, "slow down")
+        .with_type("text/plain")
+        .with_header("Retry-After", "30");
+    let backend = StandIn::always(limited).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.post_json("/flaky/write", &json!({})).await;
+    answer.assert_problem(503, "backend_unavailable");
+    assert_eq!(answer.headers["retry-after"], "30");
+    assert_eq!(
+        answer.detail(),
+        "the backend is not taking calls now (HTTP 429); retry after 30 s"
+    );
+    answer.assert_hides("slow down");
+    assert_eq!(backend.count(), 1, "a POST is not retried");
+}
+
+#[tokio::test]
+async fn a_retry_after_that_fits_the_budget_is_waited_and_retried() {
+    let unavailable = Reply::xml(503, "maintenance")
+        .with_type("text/plain")
+        .with_header("Retry-After", "0");
+    let backend = failing(1, unavailable, ok("Read")).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.get("/flaky/read").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(backend.count(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_budget_is_answered_at_once() {
+    let unavailable = Reply::xml(503, "maintenance")
+        .with_type("text/plain")
+        .with_header("Retry-After", "120");
+    let backend = StandIn::always(unavailable).await;
+    let ponte = flaky(&backend.url).await;
+    let started = Instant::now();
+    let answer = ponte.get("/flaky/read").await;
+    answer.assert_problem(503, "backend_unavailable");
+    assert_eq!(answer.headers["retry-after"], "120");
+    assert_eq!(backend.count(), 1, "120 s do not fit in a 1 s budget");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_post_that_may_have_reached_the_backend_is_not_retried() {
+    let broken = Reply::xml(502, "bad gateway").with_type("text/plain");
+    let backend = failing(1, broken, ok("Write")).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.post_json("/flaky/write", &json!({})).await;
+    answer.assert_problem(502, "bad_backend_reply");
+    assert_eq!(backend.count(), 1);
+}
+
+#[tokio::test]
+async fn a_post_route_marked_idempotent_is_retried() {
+    let broken = Reply::xml(503, "busy").with_type("text/plain");
+    let backend = failing(1, broken, ok("Upsert")).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.post_json("/flaky/upsert", &json!({})).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(backend.count(), 2);
+}
+
+#[tokio::test]
+async fn a_backend_that_never_listens_is_502_unreachable_within_the_budget() {
+    // A port nothing listens on: every attempt is refused at once, so all three are made.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc", listener.local_addr().unwrap());
+    drop(listener);
+    let ponte = flaky(&url).await;
+    let answer = ponte.post_json("/flaky/write", &json!({})).await;
+    answer.assert_problem(502, "backend_unreachable");
+    assert!(
+        answer.detail().contains("connection refused"),
+        "{}",
+        answer.text
+    );
+}
