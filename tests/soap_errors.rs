@@ -290,6 +290,39 @@ async fn hostile_input_arrives_as_text() {
 }
 
 #[tokio::test]
+async fn control_characters_xml_cannot_carry_are_400_naming_the_field() {
+    let backend = StandIn::always(Reply::xml(200, echo("<Text>ok</Text>"))).await;
+    let ponte = lab(&backend.url).await;
+    for bad in ["a\u{0}b", "a\u{1}c", "x\u{1b}[31m", "\u{ffff}"] {
+        let answer = ponte.post_json("/lab/echo", &json!({"name": bad})).await;
+        answer.assert_problem(400, "bad_input");
+        assert_eq!(answer.json["errors"][0]["field"], "name", "{}", answer.text);
+        assert!(
+            answer.detail().contains("which XML cannot carry"),
+            "{}",
+            answer.text
+        );
+    }
+    assert_eq!(backend.count(), 0, "nothing is sent");
+    // Tab, line feed and carriage return are text.
+    let answer = ponte
+        .post_json("/lab/echo", &json!({"name": "a\tb\r\nc"}))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+}
+
+#[tokio::test]
+async fn an_unmapped_fault_code_is_cut_short_for_the_caller() {
+    let code = format!("Server.{}", "X".repeat(50_000));
+    let backend = StandIn::always(Reply::xml(500, soap11_fault(&code, "boom"))).await;
+    let ponte = lab(&backend.url).await;
+    let answer = ponte.get("/lab/items").await;
+    answer.assert_problem(502, "backend_fault");
+    assert!(answer.text.len() < 1024, "{} bytes", answer.text.len());
+    answer.assert_hides(&"X".repeat(65));
+}
+
+#[tokio::test]
 async fn items_map_attributes_arrays_and_missing_arrays() {
     let reply = soap11(
         r#"<ItemsResponse xmlns="urn:lab"><Item id="1"><Name>a</Name></Item><Item id="2"><Name>b</Name></Item></ItemsResponse>"#,

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::faults::{self, Fault};
 use crate::problem::{Catalog, Problem};
 use crate::reading::Reading;
+use crate::xml::reader::bounded;
 
 use super::{GraphqlCall, PartialPolicy};
 
@@ -100,7 +101,7 @@ fn error_problem(route: &Reading, errors: &[Value], status: u16, partial: bool) 
     let first = &faults[0];
     if matches!(first.code.as_str(), "UNAUTHENTICATED" | "FORBIDDEN") {
         return Problem::of(Catalog::BackendAuthFailed, "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
-            .with("graphql_code", Value::String(first.code.clone()));
+            .with("graphql_code", Value::String(bounded(&first.code).to_string()));
     }
     let codes: Vec<&str> = faults
         .iter()
@@ -109,7 +110,7 @@ fn error_problem(route: &Reading, errors: &[Value], status: u16, partial: bool) 
         .collect();
     let what = if partial { "partial data and " } else { "" };
     let code = match codes.first() {
-        Some(code) => format!("first code `{code}`"),
+        Some(code) => format!("first code `{}`", bounded(code)),
         None => "without a code".to_string(),
     };
     let mut p = Problem::unmapped_fault(
@@ -117,10 +118,10 @@ fn error_problem(route: &Reading, errors: &[Value], status: u16, partial: bool) 
         status,
     );
     if let Some(code) = codes.first() {
-        p = p.with("graphql_code", Value::String(code.to_string()));
+        p = p.with("graphql_code", Value::String(bounded(code).to_string()));
     }
     if let Some(path) = &first.path {
-        p = p.with("graphql_path", Value::String(path.clone()));
+        p = p.with("graphql_path", Value::String(bounded(path).to_string()));
     }
     p
 }

@@ -227,11 +227,32 @@ pub fn decode(
     }
 }
 
+/// The first character XML 1.0 forbids (C0 controls but tab, line feed and carriage return;
+/// U+FFFE and U+FFFF) in any text of the value: such a character cannot be sent to a backend in
+/// an envelope, so the caller is told which field has it.
+fn forbidden_char(v: &Value) -> Option<char> {
+    let bad = |c: &char| matches!(*c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    match v {
+        Value::String(s) => s.chars().find(bad),
+        Value::Array(items) => items.iter().find_map(forbidden_char),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| k.chars().find(bad).or_else(|| forbidden_char(v))),
+        _ => None,
+    }
+}
+
 fn body_field<'v>(body: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(body, |v, key| v.get(key))
 }
 
 fn validate(spec: &InputSpec, v: &Value) -> Result<(), String> {
+    if let Some(c) = forbidden_char(v) {
+        return Err(format!(
+            "contains the control character U+{:04X}, which XML cannot carry",
+            c as u32
+        ));
+    }
     if let Some(allowed) = &spec.allowed
         && !allowed.contains(v)
     {

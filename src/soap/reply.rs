@@ -114,8 +114,14 @@ pub(crate) fn interpret(
     match reply {
         SoapReply::Fault(fault) => Err(match faults::answer(&route.faults, &fault) {
             Some(a) => Problem::mapped(a),
-            None => Problem::unmapped_fault(format!("SOAP fault `{}`", fault.full_code()), status)
-                .with("fault_code", Value::String(fault.full_code())),
+            None => {
+                // The code is the backend's text: the caller gets a bounded piece, the log all.
+                let code = fault.full_code();
+                tracing::warn!(fault_code = %code, fault_message = %fault.message, "unmapped SOAP fault");
+                let shown = crate::xml::reader::bounded(&code);
+                Problem::unmapped_fault(format!("SOAP fault `{shown}`"), status)
+                    .with("fault_code", Value::String(shown.to_string()))
+            }
         }),
         SoapReply::Body(body) => {
             if !(200..300).contains(&status) {

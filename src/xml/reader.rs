@@ -92,7 +92,7 @@ impl fmt::Display for XmlError {
 }
 
 /// Backend text in a message is cut short: it is for a person, and a backend controls its length.
-fn bounded(s: &str) -> &str {
+pub(crate) fn bounded(s: &str) -> &str {
     match s.char_indices().nth(64) {
         Some((i, _)) => &s[..i],
         None => s,
