@@ -24,6 +24,8 @@ pub struct Outcome {
     pub sent: Option<BackendRequest>,
     /// What came back, when anything did.
     pub reply: Option<BackendReply>,
+    /// The fixture that answered (`serve --mock`): `<adapter folder>/<case stem>`.
+    pub fixture: Option<String>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -46,6 +48,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 backend_time: None,
                 sent: None,
                 reply: None,
+                fixture: None,
             };
         }
     };
@@ -68,6 +71,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 backend_time: None,
                 sent: Some(request),
                 reply: None,
+                fixture: None,
             };
         }
     };
@@ -81,6 +85,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
         backend_time: Some(sent.elapsed),
         sent: Some(request),
         reply,
+        fixture: sent.fixture,
     }
 }
 

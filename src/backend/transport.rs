@@ -37,6 +37,8 @@ pub struct Sent {
     pub reply: Result<BackendReply, SendError>,
     pub elapsed: Duration,
     pub attempts: u32,
+    /// The recording the reply came from (`<adapter folder>/<case stem>`), when replayed.
+    pub fixture: Option<String>,
 }
 
 /// One request to send, with what the transport needs to know about it.
@@ -64,6 +66,7 @@ impl Transport {
                         reply: Ok(exchange.reply),
                         elapsed: exchange.elapsed,
                         attempts: exchange.attempts,
+                        fixture: None,
                     },
                     Err(e) => {
                         let timeout = timeout.unwrap_or(out.adapter.backend.timeout);
@@ -76,16 +79,18 @@ impl Transport {
                             reply: Err(e),
                             elapsed,
                             attempts: 1,
+                            fixture: None,
                         }
                     }
                 })
             }
             Transport::Replay(source) => {
-                let (_, reply) = source.reply(&out.adapter.name, &out.route.name, out.values)?;
+                let (name, reply) = source.reply(&out.adapter.name, &out.route.name, out.values)?;
                 Ok(Sent {
                     reply: Ok(reply),
                     elapsed: Duration::ZERO,
                     attempts: 1,
+                    fixture: Some(name),
                 })
             }
         }
