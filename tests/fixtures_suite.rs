@@ -588,6 +588,7 @@ async fn ponte_test_with_no_selected_case_fails() {
     )
     .await;
     assert!(!suite.passed());
+    assert_eq!(suite.failed(), 0, "no case ran, so none failed");
     let lines: Vec<String> = suite.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(
         lines
@@ -822,4 +823,31 @@ async fn recorded_graphql_calls_replay_green() {
     assert!(suite.diagnostics.is_empty(), "{:?}", suite.diagnostics);
     assert_eq!(suite.results.len(), 1);
     assert!(suite.passed(), "{}", suite::report(&suite, false));
+}
+
+#[tokio::test]
+async fn a_soap_body_without_its_namespace_is_a_warning() {
+    let (dir, adapters, fixtures) = scratch();
+    edit(
+        &fixtures.join("calculator/add-small.yaml"),
+        "    namespace: http://tempuri.org/\n",
+        "",
+    );
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    let lines: Vec<String> = suite
+        .diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/fixtures/calculator/add-small.yaml:8:11: warning: `body` compares local names only: the Body's namespace is not checked (add `namespace:` with the namespace URI the operation element must be in)"
+        ]
+    );
+    assert!(suite.passed(), "a warning does not fail the run");
+    assert_eq!(suite.results.len(), 1);
 }
