@@ -327,6 +327,9 @@ async fn serve(
                 return ExitCode::FAILURE;
             }
             let set = MockSet::new(&plan, &cases);
+            for warning in set.warnings() {
+                tracing::warn!("{warning}");
+            }
             tracing::info!(
                 "mock mode: answering from {} fixture(s) in {}",
                 set.len(),

@@ -24,6 +24,8 @@ pub struct Outcome {
     pub sent: Option<BackendRequest>,
     /// What came back, when anything did.
     pub reply: Option<BackendReply>,
+    /// The fixture that answered (`serve --mock`): `<adapter folder>/<case stem>`.
+    pub fixture: Option<String>,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -63,6 +65,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 backend_time: None,
                 sent: None,
                 reply: None,
+                fixture: None,
             };
         }
     };
@@ -89,9 +92,12 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 backend_time: None,
                 sent: Some(request),
                 reply: None,
+                fixture: None,
             };
         }
     };
+    let fixture = sent.fixture;
+    let sent = sent.attempts;
     let (result, reply) = match sent.reply {
         Ok(reply) => match unavailable(to.route, &reply) {
             Some(problem) => (Err(problem), Some(reply)),
@@ -107,6 +113,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
         backend_time: Some(sent.elapsed),
         sent: Some(request),
         reply,
+        fixture,
     }
 }
 

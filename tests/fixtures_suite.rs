@@ -107,7 +107,10 @@ async fn a_changed_soap_request_fails_with_the_path_of_the_difference() {
     assert_eq!(suite.results.len(), 1, "{:?}", suite.diagnostics);
     assert_eq!(
         failures(&suite),
-        vec![r#"backend request: Envelope/Body/Add/intA: expected "2", got "3""#.to_string()]
+        vec![
+            r#"backend request: Envelope/Body/Add/intA: expected "2", got "3""#.to_string(),
+            r#"backend request: Envelope/Body/Add/intB: expected "3", got "2""#.to_string(),
+        ]
     );
 }
 
@@ -357,40 +360,23 @@ async fn mock_mode_answers_every_shipped_fixture_offline() {
         .unwrap();
     let (cases, _) = ponte::fixture::load(&repo_path("fixtures"), &plan);
     let mut answered: HashMap<String, u16> = HashMap::new();
-    // Cases with the same request: mock mode answers with the first success among them.
-    let key = |c: &ponte::fixture::Case| {
-        format!(
-            "{} {} {:?} {:?}",
-            c.request.method, c.request.path, c.request.body, c.request.headers
-        )
-    };
-    let mut chosen: HashMap<String, &ponte::fixture::Case> = HashMap::new();
-    for case in cases.iter().filter(|c| c.backend.is_some()) {
-        let entry = chosen.entry(key(case)).or_insert(case);
-        if !(200..300).contains(&entry.response.status)
-            && (200..300).contains(&case.response.status)
-        {
-            *entry = case;
-        }
-    }
-    for case in cases
-        .iter()
-        .filter(|c| c.backend.is_none() || std::ptr::eq(chosen[&key(c)], *c))
-    {
-        let method = reqwest::Method::from_bytes(case.request.method.as_bytes()).unwrap();
-        let mut request = ponte.client.request(method, ponte.url(&case.request.path));
-        for (k, v) in &case.request.headers {
-            request = request.header(k, v);
-        }
-        if let Some(body) = &case.request.body {
-            request = request.json(body);
-        }
-        let answer = ponte.send(request).await;
+    // Every case answers its own request, except those marked `mock: { skip: true }` (the same
+    // request as another case); cases without a backend are answered by the facade itself.
+    for case in cases.iter().filter(|c| !c.mock.skip) {
+        let answer = ponte.send(request_of(&ponte, case)).await;
         assert_eq!(
             answer.status, case.response.status,
             "{}: {}",
             case.name, answer.text
         );
+        let fixture = answer
+            .headers
+            .get("x-ponte-fixture")
+            .and_then(|v| v.to_str().ok());
+        match case.backend {
+            Some(_) => assert_eq!(fixture, Some(case.name.as_str()), "{}", case.name),
+            None => assert_eq!(fixture, None, "{}", case.name),
+        }
         answered.insert(format!("{}.{}", case.adapter, case.route), answer.status);
     }
     for adapter in &plan.adapters {
@@ -402,6 +388,25 @@ async fn mock_mode_answers_every_shipped_fixture_offline() {
             );
         }
     }
+}
+
+fn request_of(ponte: &Ponte, case: &ponte::fixture::Case) -> reqwest::RequestBuilder {
+    let method = reqwest::Method::from_bytes(case.request.method.as_bytes()).unwrap();
+    let mut request = ponte.client.request(method, ponte.url(&case.request.path));
+    for (k, v) in &case.request.headers {
+        request = request.header(k, v);
+    }
+    if let Some(body) = &case.request.body {
+        request = request.json(body);
+    }
+    request
+}
+
+fn fixture_header(answer: &common::Answer) -> Option<&str> {
+    answer
+        .headers
+        .get("x-ponte-fixture")
+        .and_then(|v| v.to_str().ok())
 }
 
 #[tokio::test]
@@ -417,11 +422,278 @@ async fn mock_mode_lists_what_the_fixtures_cover_when_nothing_matches() {
         "{}",
         answer.text
     );
-    let best = ponte.get("/calculator/add?a=2&b=30").await;
+    assert_eq!(fixture_header(&answer), None);
+}
+
+#[tokio::test]
+async fn mock_mode_answers_only_an_exact_match() {
+    let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
+    let exact = ponte.get("/calculator/add?a=2&b=3").await;
+    assert_eq!((exact.status, exact.json), (200, json!({"result": 5})));
+    // One input in common is not a match: no answer of another call's data.
+    for path in [
+        "/calculator/add?a=2&b=4",
+        "/calculator/add?a=99&b=3",
+        "/calculator/divide?a=10&b=2",
+    ] {
+        ponte.get(path).await.assert_problem(404, "not_found");
+    }
+    // A JSON body matches by value: another contact is not the one that already exists.
+    let new = ponte
+        .post_json(
+            "/crm/contacts",
+            &json!({"first_name": "Ana", "last_name": "Lima", "email": "ana@lima.com.br"}),
+        )
+        .await;
+    new.assert_problem(404, "not_found");
+    let same = ponte
+        .post_json(
+            "/crm/contacts",
+            &json!({"email": "ana@souza.com.br", "last_name": "Souza", "first_name": "Ana"}),
+        )
+        .await;
+    same.assert_problem(422, "invalid_contact");
+    // Several cases make the same request: the one not marked `skip` answers.
+    let countries = ponte.get("/countryinfo/countries").await;
+    assert_eq!(countries.status, 200, "{}", countries.text);
+    assert_eq!(countries.json["countries"].as_array().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn mock_answer_names_its_fixture_in_a_header() {
+    let ponte = mock_server(&repo_path("adapters"), &repo_path("fixtures")).await;
+    let ok = ponte.get("/calculator/add?a=2&b=3").await;
+    assert_eq!(fixture_header(&ok), Some("calculator/add-small"));
+    let fault = ponte.get("/calculator/divide?a=1&b=0").await;
+    fault.assert_problem(422, "division_by_zero");
+    assert_eq!(fixture_header(&fault), Some("calculator/divide-by-zero"));
+    let bad_input = ponte.get("/calculator/add?a=two&b=3").await;
+    assert_eq!(bad_input.status, 400);
+    assert_eq!(fixture_header(&bad_input), None, "no fixture answered");
+}
+
+#[tokio::test]
+async fn mock_matchers_let_an_input_match_loosely() {
+    let (_dir, adapters, fixtures) = scratch();
+    let case = fixtures.join("calculator/add-small.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    std::fs::write(
+        &case,
+        format!("{text}mock:\n  match:\n    b: {{ any: true }}\n    a: {{ regex: \"[0-9]\" }}\n"),
+    )
+    .unwrap();
+    let ponte = mock_server(&adapters, &fixtures).await;
+    let loose = ponte.get("/calculator/add?a=2&b=4").await;
     assert_eq!(
-        (best.status, best.json.clone()),
-        (200, json!({"result": 5})),
-        "the closest case answers"
+        (loose.status, loose.json.clone()),
+        (200, json!({"result": 5}))
+    );
+    assert_eq!(fixture_header(&loose), Some("calculator/add-small"));
+    // An exact match wins over a loose one.
+    let exact = ponte.get("/calculator/add?a=-7&b=3").await;
+    assert_eq!(fixture_header(&exact), Some("calculator/add-negative"));
+    // The regex matches the whole text.
+    let answer = ponte.get("/calculator/add?a=22&b=3").await;
+    answer.assert_problem(404, "not_found");
+    assert!(
+        answer.json["covered"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("GET /calculator/add?a=2&b=3 (b: any, a: /[0-9]/)")),
+        "{}",
+        answer.text
+    );
+}
+
+#[tokio::test]
+async fn mock_fallback_fixture_answers_what_no_fixture_matches() {
+    let (_dir, adapters, fixtures) = scratch();
+    let case = fixtures.join("calculator/add-small.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    std::fs::write(&case, format!("{text}mock: {{ fallback: true }}\n")).unwrap();
+    let ponte = mock_server(&adapters, &fixtures).await;
+    let other = ponte.get("/calculator/add?a=99&b=1").await;
+    assert_eq!(
+        (other.status, other.json.clone()),
+        (200, json!({"result": 5}))
+    );
+    assert_eq!(fixture_header(&other), Some("calculator/add-small"));
+    // An exact match still answers with its own fixture; other routes keep their 404.
+    let exact = ponte.get("/calculator/add?a=-7&b=3").await;
+    assert_eq!(fixture_header(&exact), Some("calculator/add-negative"));
+    ponte
+        .get("/calculator/multiply?a=9&b=9")
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn two_fallback_fixtures_of_a_route_are_a_load_error() {
+    let (dir, adapters, fixtures) = scratch();
+    for name in ["add-small", "add-negative"] {
+        let case = fixtures.join(format!("calculator/{name}.yaml"));
+        let text = std::fs::read_to_string(&case).unwrap();
+        std::fs::write(&case, format!("{text}mock: {{ fallback: true }}\n")).unwrap();
+    }
+    let plan = ponte::plan::load_dir(&adapters, &env).plan.unwrap();
+    let (_, diagnostics) = ponte::fixture::load(&fixtures, &plan);
+    let lines: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/fixtures/calculator/add-small.yaml:14:19: route `calculator.add` already has a fallback case: DIR/fixtures/calculator/add-negative.yaml (mock mode answers with one fallback per route; keep one)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_mock_matcher_must_name_an_input_of_the_route() {
+    let (dir, adapters, fixtures) = scratch();
+    let case = fixtures.join("calculator/add-small.yaml");
+    let text = std::fs::read_to_string(&case).unwrap();
+    std::fs::write(
+        &case,
+        format!("{text}mock: {{ match: {{ bb: {{ any: true }} }} }}\n"),
+    )
+    .unwrap();
+    let plan = ponte::plan::load_dir(&adapters, &env).plan.unwrap();
+    let (_, diagnostics) = ponte::fixture::load(&fixtures, &plan);
+    let lines: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/fixtures/calculator/add-small.yaml:14:18: route `calculator.add` has no input `bb` (did you mean `b`?)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn ponte_test_with_no_selected_case_fails() {
+    let suite = run(
+        &repo_path("adapters"),
+        &repo_path("fixtures"),
+        Some("no-such-case"),
+    )
+    .await;
+    assert!(!suite.passed());
+    assert_eq!(suite.failed(), 0, "no case ran, so none failed");
+    let lines: Vec<String> = suite.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("--filter `no-such-case` selects none of the")),
+        "{lines:?}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let suite = run(&repo_path("adapters"), empty.path(), None).await;
+    assert!(!suite.passed());
+    assert!(
+        suite.diagnostics[0]
+            .to_string()
+            .contains("no fixture cases found; nothing was tested"),
+        "{:?}",
+        suite.diagnostics
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["test", "--filter", "no-such-case"])
+        .current_dir(repo_path(""))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("selects none of the"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_case_whose_request_reaches_another_route_fails() {
+    let (dir, adapters, fixtures) = scratch();
+    edit(
+        &fixtures.join("calculator/add-small.yaml"),
+        "route: calculator.add",
+        "route: calculator.subtract",
+    );
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert!(!suite.passed());
+    let lines: Vec<String> = suite
+        .diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines[0],
+        "DIR/fixtures/calculator/add-small.yaml:2:8: the request `GET /calculator/add` reaches `calculator.add`, not `calculator.subtract` (write `route: calculator.add`, or change the request)"
+    );
+}
+
+#[tokio::test]
+async fn every_difference_of_a_case_is_listed() {
+    let (_dir, adapters, fixtures) = scratch();
+    let case = fixtures.join("calculator/add-small.yaml");
+    edit(&case, "body: { result: 5 }", "body: { result: 6, note: x }");
+    edit(&case, "intA: 2, intB: 3", "intA: 1, intB: 4");
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(
+        failures(&suite),
+        vec![
+            r#"backend request: Envelope/Body/Add/intA: expected "1", got "2""#.to_string(),
+            r#"backend request: Envelope/Body/Add/intB: expected "4", got "3""#.to_string(),
+            "response: body.result: expected 6, got 5".to_string(),
+            r#"response: body.note: missing (expected "x")"#.to_string(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn missing_and_unexpected_fields_are_named_so() {
+    let (_dir, adapters, fixtures) = scratch();
+    edit(
+        &fixtures.join("calculator/add-small.yaml"),
+        "body: { result: 5 }",
+        "body: { total: 5 }",
+    );
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(
+        failures(&suite),
+        vec![
+            "response: body.total: missing (expected 5)".to_string(),
+            "response: body.result: unexpected 5".to_string(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_namespace_in_the_soap_body_fails_the_case() {
+    let (_dir, adapters, fixtures) = scratch();
+    let adapter = adapters.join("calculator.yaml");
+    edit(
+        &adapter,
+        "namespace: http://tempuri.org/",
+        "namespace: http://tempuri.org/v2/\n    soap_action: http://tempuri.org/{operation}",
+    );
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    assert_eq!(
+        failures(&suite),
+        vec![
+            r#"backend request: Envelope/Body/Add: expected namespace "http://tempuri.org/", got "http://tempuri.org/v2/""#.to_string(),
+        ]
     );
 }
 
@@ -551,4 +823,31 @@ async fn recorded_graphql_calls_replay_green() {
     assert!(suite.diagnostics.is_empty(), "{:?}", suite.diagnostics);
     assert_eq!(suite.results.len(), 1);
     assert!(suite.passed(), "{}", suite::report(&suite, false));
+}
+
+#[tokio::test]
+async fn a_soap_body_without_its_namespace_is_a_warning() {
+    let (dir, adapters, fixtures) = scratch();
+    edit(
+        &fixtures.join("calculator/add-small.yaml"),
+        "    namespace: http://tempuri.org/\n",
+        "",
+    );
+    let suite = run(&adapters, &fixtures, Some("calculator/add-small")).await;
+    let lines: Vec<String> = suite
+        .diagnostics
+        .iter()
+        .map(|d| {
+            d.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "DIR/fixtures/calculator/add-small.yaml:8:11: warning: `body` compares local names only: the Body's namespace is not checked (add `namespace:` with the namespace URI the operation element must be in)"
+        ]
+    );
+    assert!(suite.passed(), "a warning does not fail the run");
+    assert_eq!(suite.results.len(), 1);
 }

@@ -107,8 +107,9 @@ fn a_defective_schema_is_loaded_with_warnings() {
 }
 
 #[test]
+#[ignore = "needs PONTE_CORPUS (the shared corpus); .ci/run sets it"]
 fn corpus_schemas_import_and_pass_check() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     for (schema, routes) in [
         ("countries_trevorblades.graphql", 6),
         ("monday_schema.graphql", 121),

@@ -31,6 +31,13 @@ pub enum Transport {
     Replay(Arc<dyn ReplaySource>),
 }
 
+/// What the transport gave: the attempts made (one, when replayed), and the recording that
+/// answered (`<adapter folder>/<case stem>`) when replayed.
+pub struct Sent {
+    pub attempts: Attempts,
+    pub fixture: Option<String>,
+}
+
 /// One request to send, with what the transport needs to know about it.
 pub struct Outgoing<'a> {
     /// The adapter and route names (a replay source looks recordings up by them).
@@ -47,18 +54,24 @@ pub struct Outgoing<'a> {
 }
 
 impl Transport {
-    pub async fn send(&self, out: Outgoing<'_>) -> Result<Attempts, Problem> {
+    pub async fn send(&self, out: Outgoing<'_>) -> Result<Sent, Problem> {
         match self {
-            Transport::Live => Ok(out
-                .runtime
-                .send(out.settings, out.request, out.budget, out.idempotent)
-                .await),
+            Transport::Live => Ok(Sent {
+                attempts: out
+                    .runtime
+                    .send(out.settings, out.request, out.budget, out.idempotent)
+                    .await,
+                fixture: None,
+            }),
             Transport::Replay(source) => {
-                let (_, reply) = source.reply(out.adapter, out.route, out.values)?;
-                Ok(Attempts {
-                    reply: Ok(reply),
-                    elapsed: Duration::ZERO,
-                    attempts: 1,
+                let (name, reply) = source.reply(out.adapter, out.route, out.values)?;
+                Ok(Sent {
+                    attempts: Attempts {
+                        reply: Ok(reply),
+                        elapsed: Duration::ZERO,
+                        attempts: 1,
+                    },
+                    fixture: Some(name),
                 })
             }
         }

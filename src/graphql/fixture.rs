@@ -40,9 +40,9 @@ pub(crate) fn check_sent(expect: &CaseBackend, body: &[u8]) -> Vec<String> {
         }
     }
     if let Some(vars) = &expect.variables
-        && let Err(m) = compare(vars, sent.get("variables"), "variables", Scalars::Strict)
+        && let Err(found) = compare(vars, sent.get("variables"), "variables", Scalars::Strict)
     {
-        problems.push(crate::fixture::runner::line("backend request", m));
+        problems.extend(crate::fixture::runner::lines("backend request", found));
     }
     problems
 }

@@ -35,6 +35,8 @@ pub struct Entry<'a> {
     pub status: u16,
     pub total: Duration,
     pub backend: Option<Duration>,
+    /// The fixture that answered (`serve --mock`); the line says `fixture=` only then.
+    pub fixture: Option<&'a str>,
 }
 
 /// A handle to the access log; cloning it is cheap. `AccessLog::off()` writes nothing.
@@ -205,6 +207,10 @@ pub fn format_line(format: LineFormat, now: SystemTime, e: &Entry, out: &mut Vec
             write_ms(e.total, out);
             out.extend_from_slice(b" backend_ms=");
             write_ms(e.backend.unwrap_or_default(), out);
+            if let Some(fixture) = e.fixture {
+                out.extend_from_slice(b" fixture=");
+                out.extend_from_slice(fixture.as_bytes());
+            }
         }
         LineFormat::Json => {
             out.extend_from_slice(b"{\"timestamp\":\"");
@@ -222,6 +228,10 @@ pub fn format_line(format: LineFormat, now: SystemTime, e: &Entry, out: &mut Vec
             write_ms(e.total, out);
             out.extend_from_slice(b",\"backend_ms\":");
             write_ms(e.backend.unwrap_or_default(), out);
+            if let Some(fixture) = e.fixture {
+                out.extend_from_slice(b",\"fixture\":");
+                write_str(fixture, out);
+            }
             out.push(b'}');
         }
     }
@@ -308,6 +318,7 @@ mod tests {
             status: 200,
             total: Duration::from_micros(1234),
             backend: Some(Duration::from_micros(987)),
+            fixture: None,
         }
     }
 
@@ -365,6 +376,25 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "1970-01-01T00:00:00.000042Z  INFO access: request_id=r-1 method=GET path=/calc/add \"x\" adapter=calc route=add status=200 total_ms=1.23 backend_ms=0.99\n"
         );
+    }
+
+    #[test]
+    fn a_mock_answer_names_its_fixture_in_the_log_line() {
+        let e = Entry {
+            fixture: Some("calc/add-small"),
+            ..entry()
+        };
+        let mut out = Vec::new();
+        format_line(LineFormat::Human, at(0), &e, &mut out);
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .ends_with(" backend_ms=0.99 fixture=calc/add-small\n")
+        );
+        let mut out = Vec::new();
+        format_line(LineFormat::Json, at(0), &e, &mut out);
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(line["fixture"], "calc/add-small");
     }
 
     /// Lines reach the writer without a request to push them: the background thread writes.

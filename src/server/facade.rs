@@ -24,7 +24,12 @@ struct Access<'a> {
     adapter: &'a str,
     route: &'a str,
     backend: Option<std::time::Duration>,
+    /// The fixture that answered, in mock mode.
+    fixture: Option<String>,
 }
+
+/// Names the fixture that produced a mock answer.
+pub static FIXTURE_HEADER: header::HeaderName = header::HeaderName::from_static("x-ponte-fixture");
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
@@ -39,6 +44,11 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         Err(problem) => problem_response(problem, &id),
     };
     id.stamp(&mut response);
+    if let Some(name) = &access.fixture
+        && let Ok(value) = HeaderValue::from_str(name)
+    {
+        response.headers_mut().insert(FIXTURE_HEADER.clone(), value);
+    }
     state.settings.access_log.record(&Entry {
         request_id: &id.0,
         method: method.as_str(),
@@ -48,6 +58,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         status: response.status().as_u16(),
         total: started.elapsed(),
         backend: access.backend,
+        fixture: access.fixture.as_deref(),
     });
     response
 }
@@ -137,6 +148,7 @@ async fn translate<'p>(
     };
     let outcome = engine::call(&state.settings.transport, to).await;
     access.backend = outcome.backend_time;
+    access.fixture.clone_from(&outcome.fixture);
     if !state.settings.observers.is_empty() {
         let finished = FinishedCall {
             adapter: &adapter.name,

@@ -29,6 +29,8 @@ pub struct SoapCall {
     envelope: Template,
     /// The Body's content as the JSON a reader makes of it (local names, text values).
     body: Skeleton,
+    /// The namespace of the Body's elements, when all are in the target namespace.
+    body_namespace: Option<String>,
 }
 
 impl SoapCall {
@@ -44,6 +46,9 @@ impl SoapCall {
         expect.insert("soap_action".into(), Value::String(self.action.clone()));
         if let Some(body) = self.body.render(values) {
             expect.insert("body".into(), body);
+            if let Some(ns) = &self.body_namespace {
+                expect.insert("namespace".into(), Value::String(ns.clone()));
+            }
         }
         expect
     }
@@ -206,6 +211,14 @@ impl SoapSettings {
             "</soap:Body></soap:Envelope>".into(),
         ));
 
+        // Top-level elements written `prefix:Name` are in another namespace.
+        let in_target = |b: &Tree| match &b.kind {
+            crate::config::TreeKind::Map(entries) => {
+                entries.iter().all(|(k, _)| !k.value.contains(':'))
+            }
+            _ => true,
+        };
+        let body_namespace = (rpc || body.is_none_or(in_target)).then(|| self.namespace.clone());
         let action = self.action(operation, action_override);
         let content_type = match self.version {
             SoapVersion::V11 => "text/xml; charset=utf-8".to_string(),
@@ -229,6 +242,7 @@ impl SoapSettings {
             headers,
             envelope: Template::from_pieces(parts),
             body: body_json,
+            body_namespace,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Structural XML comparison for contract tests: elements by namespace URI and local name,
-//! attribute sets, whitespace-insensitive text; prefixes and formatting never matter.
+//! attribute sets, whitespace-insensitive text; prefixes and formatting never matter. Every
+//! difference is reported.
 
 use std::collections::BTreeMap;
 
@@ -118,17 +119,22 @@ pub fn check_envelope(expected: Option<&Element>, text: &str, problems: &mut Vec
     let Some(expected) = expected else { return };
     match parse(text) {
         Ok(actual) => {
-            if let Some(d) = diff(expected, &actual) {
-                problems.push(format!("backend request: {d}"));
-            }
+            problems.extend(
+                diff(expected, &actual)
+                    .into_iter()
+                    .map(|d| format!("backend request: {d}")),
+            );
         }
         Err(e) => problems.push(format!("backend request: {e}")),
     }
 }
 
-/// The first difference between `expected` and `actual`, as `path: expected X, got Y`.
-pub fn diff(expected: &Element, actual: &Element) -> Option<String> {
-    walk(expected, actual, &expected.local)
+/// Every difference between `expected` and `actual`, as `path: expected X, got Y`,
+/// `path: missing (...)` or `path: unexpected ...`.
+pub fn diff(expected: &Element, actual: &Element) -> Vec<String> {
+    let mut found = Vec::new();
+    walk(expected, actual, &expected.local, &mut found);
+    found
 }
 
 fn name(e: &Element) -> String {
@@ -139,9 +145,10 @@ fn name(e: &Element) -> String {
     }
 }
 
-fn walk(exp: &Element, act: &Element, path: &str) -> Option<String> {
+fn walk(exp: &Element, act: &Element, path: &str, found: &mut Vec<String>) {
     if exp.local != act.local || exp.ns != act.ns {
-        return Some(format!(
+        // Another element: what is below it cannot be compared.
+        return found.push(format!(
             "{path}: expected element {}, got {}",
             name(exp),
             name(act)
@@ -154,36 +161,32 @@ fn walk(exp: &Element, act: &Element, path: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        return Some(format!(
+        found.push(format!(
             "{path}: expected attributes [{}], got [{}]",
             show(&exp.attrs),
             show(&act.attrs)
         ));
     }
     if exp.text != act.text {
-        return Some(format!(
+        found.push(format!(
             "{path}: expected {:?}, got {:?}",
             exp.text, act.text
         ));
     }
     for (i, e) in exp.children.iter().enumerate() {
-        let Some(a) = act.children.get(i) else {
-            return Some(format!(
-                "{path}/{}: expected this element, got nothing",
-                e.local
-            ));
-        };
-        if let Some(d) = walk(e, a, &format!("{path}/{}", e.local)) {
-            return Some(d);
+        let here = format!("{path}/{}", e.local);
+        match act.children.get(i) {
+            Some(a) => walk(e, a, &here, found),
+            None => found.push(format!("{here}: missing (expected element {})", name(e))),
         }
     }
-    act.children.get(exp.children.len()).map(|extra| {
-        format!(
-            "{path}/{}: expected nothing, got an element {}",
+    for extra in act.children.iter().skip(exp.children.len()) {
+        found.push(format!(
+            "{path}/{}: unexpected element {}",
             extra.local,
             name(extra)
-        )
-    })
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -197,11 +200,11 @@ mod tests {
                 .unwrap();
         let b =
             parse("<E xmlns=\"urn:s\">\n <B><A xmlns=\"urn:t\" k=\"1\">\n2\n</A></B></E>").unwrap();
-        assert_eq!(diff(&a, &b), None);
+        assert_eq!(diff(&a, &b), Vec::<String>::new());
     }
 
     #[test]
-    fn reports_the_first_difference_with_its_path() {
+    fn reports_every_difference_with_its_path() {
         let a =
             parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>3</intB></Add></Body></E>"#)
                 .unwrap();
@@ -209,14 +212,20 @@ mod tests {
             parse(r#"<E xmlns="urn:s"><Body><Add><intA>2</intA><intB>4</intB></Add></Body></E>"#)
                 .unwrap();
         assert_eq!(
-            diff(&a, &b).unwrap(),
-            r#"E/Body/Add/intB: expected "3", got "4""#
+            diff(&a, &b),
+            vec![r#"E/Body/Add/intB: expected "3", got "4""#]
+        );
+        let d =
+            parse(r#"<E xmlns="urn:s"><Body><Add><intA>1</intA></Add><X/></Body></E>"#).unwrap();
+        assert_eq!(
+            diff(&a, &d),
+            vec![
+                r#"E/Body/Add/intA: expected "2", got "1""#,
+                "E/Body/Add/intB: missing (expected element {urn:s}intB)",
+                "E/Body/X: unexpected element {urn:s}X",
+            ]
         );
         let c = parse(r#"<E xmlns="urn:other"><Body/></E>"#).unwrap();
-        assert!(
-            diff(&a, &c)
-                .unwrap()
-                .starts_with("E: expected element {urn:s}E")
-        );
+        assert!(diff(&a, &c)[0].starts_with("E: expected element {urn:s}E"));
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::fixture::CaseBackend;
 use crate::fixture::expect::{Scalars, compare};
-use crate::fixture::runner::line;
+use crate::fixture::runner::lines;
 use crate::mapping::node::Node as _;
 use crate::xml::reader::{ArrayHints, Limits, read_document};
 
@@ -40,8 +40,8 @@ pub(crate) fn check_sent(expect: &CaseBackend, got: &Received) -> Vec<String> {
         let fields: Map<String, Value> = form_urlencoded::parse(got.body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
-        if let Err(m) = compare(form, Some(&Value::Object(fields)), "form", Scalars::AsText) {
-            problems.push(line("backend request", m));
+        if let Err(found) = compare(form, Some(&Value::Object(fields)), "form", Scalars::AsText) {
+            problems.extend(lines("backend request", found));
         }
     }
     let text = String::from_utf8_lossy(got.body);
@@ -49,8 +49,8 @@ pub(crate) fn check_sent(expect: &CaseBackend, got: &Received) -> Vec<String> {
         match read_document(&text, &ArrayHints::default(), Limits::default()) {
             Ok(doc) => {
                 let actual = doc.body().to_value();
-                if let Err(m) = compare(body, Some(&actual), "body", Scalars::AsText) {
-                    problems.push(line("backend request", m));
+                if let Err(found) = compare(body, Some(&actual), "body", Scalars::AsText) {
+                    problems.extend(lines("backend request", found));
                 }
             }
             Err(e) => problems.push(format!("backend request: {e}")),
