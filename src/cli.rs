@@ -4,14 +4,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::backend::transport::Transport;
 use crate::diagnostic::Diagnostic;
-use crate::fixture::mock::MockSet;
+use crate::fixture::mock::SwappableMocks;
 use crate::fixture::record::Recorder;
 use crate::plan;
+use crate::reload;
 use crate::server::access_log::{AccessLog, LineFormat};
 use crate::server::{self, AppState, Settings};
 
@@ -57,6 +59,9 @@ enum Command {
         /// Also redact elements and fields with this name when recording (repeatable).
         #[arg(long, value_name = "NAME", requires = "record")]
         redact: Vec<String>,
+        /// Reload when an adapter (or, with --mock, a fixture) changes; SIGHUP always reloads.
+        #[arg(long)]
+        watch: bool,
     },
     /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
     Test {
@@ -133,6 +138,7 @@ pub fn main() -> ExitCode {
             fixtures,
             record,
             redact,
+            watch,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
             // RUST_LOG still decides: `ponte::access=off` silences the access log.
@@ -160,6 +166,7 @@ pub fn main() -> ExitCode {
                         body_limit,
                         source,
                         access_log.clone(),
+                        watch,
                     ));
                     access_log.flush();
                     code
@@ -291,42 +298,44 @@ async fn serve(
     body_limit: usize,
     source: Source,
     access_log: AccessLog,
+    watch: bool,
 ) -> ExitCode {
     let options = plan::LoadOptions {
         // In mock mode no backend is called: their URLs and secrets need not be set.
         missing_env_is_empty: matches!(source, Source::Mock(_)),
         ..plan::LoadOptions::default()
     };
-    let loaded = plan::load_dir_with(adapters, &crate::config::process_env, &options);
-    print_diagnostics(&loaded.diagnostics);
-    let Some(plan) = loaded.plan else {
-        let n = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-        eprintln!(
-            "error: {n} problem(s) in the adapters; nothing served (run `ponte check` while you fix them)"
-        );
-        return ExitCode::FAILURE;
+    let fixtures = match &source {
+        Source::Mock(dir) => Some(dir.as_path()),
+        _ => None,
     };
+    let (loaded, warnings) = match reload::load(adapters, &options, fixtures) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            let n = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: {n} problem(s) in the adapters or fixtures; nothing served (run `ponte check` or `ponte test` while you fix them)"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    print_diagnostics(&warnings);
+    let plan = loaded.plan;
     let mut settings = Settings {
         body_limit,
         access_log,
         ..Settings::default()
     };
-    match source {
-        Source::Live => {}
-        Source::Record(dir, redact) => {
+    let mut mocks = None;
+    match (source, loaded.mocks) {
+        (Source::Record(dir, redact), _) => {
             tracing::info!("recording a fixture per call into {}", dir.display());
             settings
                 .observers
                 .push(Arc::new(Recorder::new(dir, redact)));
         }
-        Source::Mock(dir) => {
-            let (cases, diagnostics) = crate::fixture::load(&dir, &plan);
-            print_diagnostics(&diagnostics);
-            if diagnostics.iter().any(Diagnostic::is_error) {
-                eprintln!("error: the fixtures have problems; fix them or run `ponte test`");
-                return ExitCode::FAILURE;
-            }
-            let set = MockSet::new(&plan, &cases);
+        (Source::Mock(dir), Some(set)) => {
             for warning in set.warnings() {
                 tracing::warn!("{warning}");
             }
@@ -335,9 +344,17 @@ async fn serve(
                 set.len(),
                 dir.display()
             );
-            settings.transport = Transport::Replay(Arc::new(set));
+            let swappable = Arc::new(SwappableMocks::new(set));
+            settings.transport = Transport::Replay(swappable.clone());
+            mocks = Some((dir, swappable));
         }
+        _ => {}
     }
+    let reload_source = reload::Source {
+        adapters: adapters.to_path_buf(),
+        options,
+        mocks,
+    };
     for adapter in &plan.adapters {
         for route in &adapter.routes {
             tracing::info!(
@@ -367,6 +384,15 @@ async fn serve(
             return ExitCode::FAILURE;
         }
     };
+    tokio::spawn(reload::run(
+        reload_source,
+        state.clone(),
+        watch,
+        Duration::from_secs(1),
+    ));
+    if watch {
+        tracing::info!("watching {} for changes", adapters.display());
+    }
     let app = server::router(state);
     match axum::serve(listener, app)
         .with_graceful_shutdown(server::shutdown_signal())

@@ -16,6 +16,7 @@ pub(crate) mod mapping;
 pub mod plan;
 pub mod problem;
 pub mod reading;
+pub mod reload;
 pub mod schema;
 pub mod server;
 pub mod soap;

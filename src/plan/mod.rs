@@ -23,6 +23,8 @@ pub use compile::compile_adapter;
 pub struct Plan {
     pub adapters: Vec<Arc<AdapterPlan>>,
     by_name: HashMap<String, usize>,
+    /// A hash of the adapter files the plan was compiled from: which set is being served.
+    pub version: String,
 }
 
 pub struct AdapterPlan {
@@ -103,6 +105,7 @@ impl Plan {
         Plan {
             adapters: Vec::new(),
             by_name: HashMap::new(),
+            version: String::new(),
         }
     }
 
@@ -138,6 +141,22 @@ pub struct LoadOptions {
     pub missing_env_is_empty: bool,
 }
 
+/// FNV-1a over the files' names and contents, as 16 hex digits: stable across runs and builds.
+fn version_of(files: &[PathBuf]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for file in files {
+        eat(file.file_name().map_or(&[][..], |n| n.as_encoded_bytes()));
+        eat(&std::fs::read(file).unwrap_or_default());
+    }
+    format!("{hash:016x}")
+}
+
 /// Loads, checks and compiles every adapter in `dir`.
 pub fn load_dir(dir: &FsPath, env: crate::config::EnvLookup) -> Loaded {
     load_dir_with(dir, env, &LoadOptions::default())
@@ -154,6 +173,7 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
             };
         }
     };
+    let version = version_of(&files);
     let mut diagnostics = Vec::new();
     let mut adapters = Vec::new();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
@@ -197,7 +217,11 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
             .enumerate()
             .map(|(i, a)| (a.name.clone(), i))
             .collect();
-        Plan { adapters, by_name }
+        Plan {
+            adapters,
+            by_name,
+            version,
+        }
     });
     Loaded { plan, diagnostics }
 }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub served: ArcSwap<Served>,
     registry: Registry,
     pub settings: Settings,
+    /// The outcome of the last reload, if there was one.
+    last_reload: std::sync::Mutex<Option<crate::reload::ReloadStatus>>,
 }
 
 impl AppState {
@@ -67,7 +69,14 @@ impl AppState {
             served: ArcSwap::from_pointee(Served { plan, runtimes }),
             registry,
             settings,
+            last_reload: std::sync::Mutex::default(),
         }))
+    }
+
+    pub fn record_reload(&self, status: crate::reload::ReloadStatus) {
+        if let Ok(mut last) = self.last_reload.lock() {
+            *last = Some(status);
+        }
     }
 
     /// Serves `plan` from now on; calls in flight finish on the plan they started with.
@@ -105,10 +114,13 @@ async fn ready(
     if plan.adapters.is_empty() {
         return problem_response(Problem::of(Catalog::NotReady, "no adapter is loaded"), &id);
     }
+    let last_reload = state.last_reload.lock().ok().and_then(|r| r.clone());
     Json(serde_json::json!({
         "status": "ready",
         "adapters": plan.adapters.len(),
         "routes": plan.route_count(),
+        "version": plan.version,
+        "last_reload": last_reload,
     }))
     .into_response()
 }
