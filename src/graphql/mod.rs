@@ -348,8 +348,12 @@ fn compile_call(
             );
         }
     }
-    let rules =
-        variables::VariableRules::new(settings.schema.clone(), operation, route.variables.as_ref());
+    let rules = variables::VariableRules::new(
+        settings.schema.clone(),
+        operation,
+        route.variables.as_ref(),
+        &route.input,
+    );
     Some(GraphqlCall {
         rules,
         query: text,

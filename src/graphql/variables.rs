@@ -21,7 +21,7 @@ pub(crate) struct VariableRules {
     schema: Option<Arc<Valid<Schema>>>,
     /// Name, type and whether the operation declares a default.
     defs: Vec<(String, Type, bool)>,
-    /// Where inputs enter the variables: (`input.tags`, input name).
+    /// Where inputs enter the variables: (`input.tags`, the input's caller-facing name).
     sources: Vec<(String, String)>,
 }
 
@@ -30,10 +30,21 @@ impl VariableRules {
         schema: Option<Arc<Valid<Schema>>>,
         operation: &apollo_compiler::ast::OperationDefinition,
         variables: Option<&Tree>,
+        inputs: &indexmap::IndexMap<crate::config::Spanned<String>, crate::config::model::Input>,
     ) -> VariableRules {
         let mut sources = Vec::new();
         if let Some(t) = variables {
             collect_sources(t, String::new(), &mut sources);
+        }
+        // Errors name inputs as the caller sends them (`in: body` paths, query names).
+        for (_, name) in &mut sources {
+            if let Some(external) = inputs
+                .iter()
+                .find(|(k, _)| k.value == *name)
+                .and_then(|(_, i)| i.name.as_ref())
+            {
+                *name = external.value.clone();
+            }
         }
         VariableRules {
             schema,
@@ -165,6 +176,15 @@ fn coercion_target(message: &str) -> Option<(String, String)> {
     ))
 }
 
+fn is_i32(v: &Value) -> bool {
+    match v.as_i64() {
+        Some(n) => i32::try_from(n).is_ok(),
+        None => v.as_f64().is_some_and(|f| {
+            f.fract() == 0.0 && f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX)
+        }),
+    }
+}
+
 fn collect_sources(tree: &Tree, path: String, out: &mut Vec<(String, String)>) {
     match &tree.kind {
         TreeKind::Str(s) if s.starts_with('$') && !s.starts_with("$$") => {
@@ -228,7 +248,8 @@ fn value(schema: &Schema, ty: &Type, v: &Value, path: String, out: &mut Vec<(Str
         out.push((path.clone(), format!("must be {name}, got {}", describe(v))))
     };
     match name {
-        "Int" if v.as_i64().is_none_or(|n| i32::try_from(n).is_err()) => expected(out),
+        // JSON has one number type: `1.0` is the integer 1, as servers read it.
+        "Int" if !is_i32(v) => expected(out),
         "Float" if !v.is_number() => expected(out),
         "String" if !v.is_string() => expected(out),
         "Boolean" if !v.is_boolean() => expected(out),
@@ -285,7 +306,47 @@ fn value(schema: &Schema, ty: &Type, v: &Value, path: String, out: &mut Vec<(Str
 
 #[cfg(test)]
 mod tests {
-    use super::coercion_target;
+    use super::{coercion_target, value};
+    use apollo_compiler::Schema;
+    use apollo_compiler::ast::Type;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_coerced_as_the_spec_says() {
+        let schema = Schema::parse_and_validate(
+            "type Query { a: Int }\nenum S { ON OFF }\ninput I { n: Int!, s: S = ON, tags: [String!] }",
+            "s.graphql",
+        )
+        .unwrap();
+        let ty = Type::Named(apollo_compiler::name!("I")).non_null();
+        let problems = |v: serde_json::Value| {
+            let mut out = Vec::new();
+            value(&schema, &ty, &v, "input".into(), &mut out);
+            out
+        };
+        assert!(problems(json!({"n": 1.0, "tags": "one"})).is_empty());
+        assert_eq!(
+            problems(json!({"s": "UP", "tag": []})),
+            vec![
+                (
+                    "input.tag".to_string(),
+                    "is not a field of I (did you mean `tags`?)".to_string()
+                ),
+                ("input.n".to_string(), "is required (Int!)".to_string()),
+                (
+                    "input.s".to_string(),
+                    "must be one of ON, OFF (S), got a string (\"UP\")".to_string()
+                ),
+            ]
+        );
+        assert_eq!(
+            problems(json!({"n": 3_000_000_000_i64})),
+            vec![(
+                "input.n".to_string(),
+                "must be Int, got a number (3000000000)".to_string()
+            )]
+        );
+    }
 
     #[test]
     fn reads_the_variable_of_coercion_messages() {
