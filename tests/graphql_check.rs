@@ -50,6 +50,16 @@ fn check_reports_each_fields_relative_to_their_elements() {
 }
 
 #[test]
+fn check_reports_a_wrong_each_path_once_not_for_every_field() {
+    let stderr = slips();
+    assert!(
+        stderr.contains("slips.yaml:67:23: `each` path `contact`: the query does not select `contact` in the operation's top level (did you mean `contacts`?)"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("slips.yaml:67:").count(), 1, "{stderr}");
+}
+
+#[test]
 fn check_counts_aliases_and_fragments_as_the_reply_names_them() {
     let stderr = slips();
     // `person.fullName`, `person.email` (inline fragment), `person.status` (named fragment) pass.
@@ -89,5 +99,5 @@ fn check_reports_an_optional_input_feeding_a_required_input_object_field() {
 
 #[test]
 fn check_reports_exactly_the_slips() {
-    assert!(slips().ends_with("error: 7 problem(s) found\n"));
+    assert!(slips().ends_with("error: 8 problem(s) found\n"));
 }

@@ -145,8 +145,16 @@ impl<'d> Builder<'d> {
 }
 
 impl Selection {
-    /// Checks a reply path (relative to `base`, the steps of an enclosing `each`).
-    fn check(&self, base: &[Step], path: &Path, span: Span, what: &str, errors: &mut Diagnostics) {
+    /// Checks a reply path (relative to `base`, the steps of an enclosing `each`); false when it
+    /// reported a problem.
+    fn check(
+        &self,
+        base: &[Step],
+        path: &Path,
+        span: Span,
+        what: &str,
+        errors: &mut Diagnostics,
+    ) -> bool {
         let steps: Vec<&Step> = base.iter().chain(&path.steps).collect();
         let mut at = self;
         let mut walked = String::new();
@@ -156,7 +164,7 @@ impl Selection {
                 continue;
             };
             if at.open || name == "__typename" {
-                return;
+                return true;
             }
             let within = if walked.is_empty() {
                 "the operation's top level".to_string()
@@ -191,7 +199,7 @@ impl Selection {
                         )
                         .with_help(help),
                     );
-                    return;
+                    return false;
                 }
                 Some(Selected::Leaf(scalar)) => {
                     let deeper = steps[i + 1..].iter().any(|s| matches!(s, Step::Field(_)));
@@ -205,8 +213,9 @@ impl Selection {
                             )
                             .with_help(format!("end the path at `{prefix}{name}`")),
                         );
+                        return false;
                     }
-                    return;
+                    return true;
                 }
                 Some(Selected::Object(inner)) => {
                     walked = format!("{prefix}{name}");
@@ -214,6 +223,7 @@ impl Selection {
                 }
             }
         }
+        true
     }
 }
 
@@ -234,7 +244,7 @@ pub(crate) fn response_paths(
     if let Some(nf) = not_found
         && let Ok(path) = Path::parse(&nf.value)
     {
-        selection.check(&[], &path, nf.span, "not_found path", errors);
+        let _ = selection.check(&[], &path, nf.span, "not_found path", errors);
     }
 }
 
@@ -245,17 +255,20 @@ fn mapping(selection: &Selection, base: &[Step], tree: &Tree, errors: &mut Diagn
     match &tree.kind {
         TreeKind::Str(_) => {
             if let Some(p) = path_at(tree) {
-                selection.check(base, &p, tree.span, "response path", errors);
+                let _ = selection.check(base, &p, tree.span, "response path", errors);
             }
         }
         TreeKind::Map(entries) => {
             if let Some(from) = tree.get("from") {
                 if let Some(p) = path_at(from) {
-                    selection.check(base, &p, from.span, "response path", errors);
+                    let _ = selection.check(base, &p, from.span, "response path", errors);
                 }
             } else if let Some(each) = tree.get("each") {
                 let Some(p) = path_at(each) else { return };
-                selection.check(base, &p, each.span, "`each` path", errors);
+                if !selection.check(base, &p, each.span, "`each` path", errors) {
+                    // Its fields would all repeat the same slip.
+                    return;
+                }
                 let mut inner: Vec<Step> = base.to_vec();
                 inner.extend(p.steps);
                 inner.push(Step::Each);
