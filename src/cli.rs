@@ -452,6 +452,13 @@ fn import_graphql(
         (None, None) if Path::new("adapters").is_dir() => PathBuf::from("adapters"),
         (None, None) => PathBuf::from("."),
     };
+    if !folder.is_dir() {
+        eprintln!(
+            "error: {} is not a folder: the adapter's `schema:` path is written relative to the folder the adapter goes in",
+            folder.display()
+        );
+        return ExitCode::FAILURE;
+    }
     let schema_ref = relative_to_dir(schema, &folder);
     if output.is_none() {
         eprintln!(

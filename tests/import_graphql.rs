@@ -322,6 +322,22 @@ fn import_to_stdout_writes_a_schema_path_that_checks() {
     std::fs::write(dir.path().join("elsewhere/lab.yaml"), &stdout).unwrap();
     let (code, _, stderr) = ponte_in(dir.path(), &["check", "--adapters", "elsewhere"]);
     assert_eq!(code, 0, "{stderr}");
+
+    // A folder that does not exist cannot anchor the path.
+    let (code, _, stderr) = ponte_in(
+        dir.path(),
+        &[
+            "import",
+            "graphql",
+            "lab.graphql",
+            "--url",
+            "http://127.0.0.1:1/g",
+            "--relative-to",
+            "nowhere",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nowhere is not a folder"), "{stderr}");
 }
 
 #[test]

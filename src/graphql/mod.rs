@@ -1,6 +1,7 @@
-//! The GraphQL kind: documents parsed and (with a schema) validated at load time, variables
-//! compiled from the route's inputs, replies read with `errors` as the authority, what a fixture
-//! expects of a GraphQL request, and the schema importer.
+//! The GraphQL kind: documents parsed and (with a schema) validated at load time, reply paths and
+//! inputs checked against the operation (`check`), variables compiled from the route's inputs and
+//! checked against the schema before each call (`variables`), replies read with `errors` as the
+//! authority, what a fixture expects of a GraphQL request, and the schema importer.
 
 mod check;
 pub(crate) mod fixture;
