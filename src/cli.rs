@@ -111,6 +111,16 @@ enum ImportSource {
         /// Write the adapter here instead of printing it (the schema is then referenced relative to it).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// When printing: the folder the adapter will live in, for the `schema:` path (default
+        /// `adapters/` when it exists here, else the current folder).
+        #[arg(long)]
+        relative_to: Option<PathBuf>,
+        /// How deep selections and flattened input objects go.
+        #[arg(long, default_value_t = 2)]
+        depth: usize,
+        /// Leave `TYPE.FIELD` out of every selection (a root field: its route); repeatable.
+        #[arg(long, value_name = "TYPE.FIELD")]
+        exclude: Vec<String>,
     },
 }
 
@@ -196,8 +206,18 @@ pub fn main() -> ExitCode {
                     url,
                     name,
                     output,
+                    relative_to,
+                    depth,
+                    exclude,
                 },
-        } => import_graphql(&schema, &url, name.as_deref(), output.as_deref()),
+        } => import_graphql(
+            &schema,
+            &url,
+            name.as_deref(),
+            output.as_deref(),
+            relative_to.as_deref(),
+            &crate::graphql::import::ImportOptions { depth, exclude },
+        ),
         Command::Schema { kind } => {
             match kind {
                 SchemaKind::Adapter => print!("{}", crate::schema::adapter_schema()),
@@ -427,7 +447,14 @@ fn check(adapters: &Path) -> ExitCode {
     }
 }
 
-fn import_graphql(schema: &Path, url: &str, name: Option<&str>, output: Option<&Path>) -> ExitCode {
+fn import_graphql(
+    schema: &Path,
+    url: &str,
+    name: Option<&str>,
+    output: Option<&Path>,
+    relative_to: Option<&Path>,
+    options: &crate::graphql::import::ImportOptions,
+) -> ExitCode {
     let sdl = match std::fs::read_to_string(schema) {
         Ok(t) => t,
         Err(e) => {
@@ -443,11 +470,32 @@ fn import_graphql(schema: &Path, url: &str, name: Option<&str>, output: Option<&
         || crate::graphql::import::snake(stem).replace('_', "-"),
         str::to_string,
     );
-    let schema_ref = match output {
-        Some(out) => relative_to(schema, out.parent().unwrap_or(Path::new("."))),
-        None => schema.display().to_string(),
+    // The `schema:` path is relative to the folder the adapter lives in.
+    let folder = match (output, relative_to) {
+        (Some(out), _) => out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        (None, Some(dir)) => dir.to_path_buf(),
+        (None, None) if Path::new("adapters").is_dir() => PathBuf::from("adapters"),
+        (None, None) => PathBuf::from("."),
     };
-    match crate::graphql::import::import(&sdl, schema, &schema_ref, url, &name) {
+    if !folder.is_dir() {
+        eprintln!(
+            "error: {} is not a folder: the adapter's `schema:` path is written relative to the folder the adapter goes in",
+            folder.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let schema_ref = relative_to_dir(schema, &folder);
+    if output.is_none() {
+        eprintln!(
+            "note: `schema: {schema_ref}` is relative to {}; save the adapter there (or pass --relative-to DIR)",
+            folder.display()
+        );
+    }
+    match crate::graphql::import::import_with(&sdl, schema, &schema_ref, url, &name, options) {
         Ok(imported) => {
             let written = match output {
                 Some(out) => std::fs::write(out, &imported.yaml)
@@ -462,10 +510,17 @@ fn import_graphql(schema: &Path, url: &str, name: Option<&str>, output: Option<&
                 return ExitCode::FAILURE;
             }
             eprintln!(
-                "imported {} route(s); {} field(s) skipped (listed at the top of the adapter)",
+                "imported {} route(s); {} root field(s) skipped, {} field(s) not selected (listed at the top of the adapter)",
                 imported.routes,
-                imported.skipped.len()
+                imported.skipped.len(),
+                imported.left_out.len()
             );
+            for s in &imported.skipped {
+                eprintln!("  skipped {s}");
+            }
+            for s in &imported.left_out {
+                eprintln!("  not selected {s}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -476,7 +531,7 @@ fn import_graphql(schema: &Path, url: &str, name: Option<&str>, output: Option<&
 }
 
 /// `target` as seen from `dir`: relative when both resolve, else absolute.
-fn relative_to(target: &Path, dir: &Path) -> String {
+fn relative_to_dir(target: &Path, dir: &Path) -> String {
     let (Ok(target), Ok(dir)) = (std::fs::canonicalize(target), std::fs::canonicalize(dir)) else {
         return target.display().to_string();
     };

@@ -91,7 +91,7 @@ impl Call {
                     (CONTENT_TYPE, HeaderValue::from_static("application/json")),
                     (ACCEPT, GRAPHQL_ACCEPT.clone()),
                 ],
-                body: Bytes::from(graphql.render(values)),
+                body: Bytes::from(graphql.body(values)?),
             },
             Call::Http(http) => BackendRequest {
                 method: http.method.clone(),

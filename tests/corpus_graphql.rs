@@ -90,10 +90,20 @@ async fn strawberry_error_without_code_maps_by_message() {
 #[tokio::test]
 #[ignore = "needs PONTE_CORPUS (the shared corpus); .ci/run sets it"]
 async fn strawberry_validation_and_syntax_errors_are_502() {
-    for case in ["validation_error", "syntax_error", "bad_variable_type"] {
+    for case in ["validation_error", "syntax_error"] {
         let (answer, _, _) = replay("strawberry", case, "/strawberry/contacts/1").await;
         answer.assert_problem(502, "backend_fault");
     }
+}
+
+/// The server refused a variable's value (`Variable '$id' has invalid value`): the caller's
+/// input, so a 400 naming it, not a backend error.
+#[tokio::test]
+#[ignore = "needs PONTE_CORPUS (the shared corpus); .ci/run sets it"]
+async fn strawberry_variable_coercion_error_is_400() {
+    let (answer, _, _) = replay("strawberry", "bad_variable_type", "/strawberry/contacts/1").await;
+    answer.assert_problem(400, "bad_input");
+    assert_eq!(answer.json["errors"][0]["field"], "id", "{}", answer.text);
 }
 
 #[tokio::test]

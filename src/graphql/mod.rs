@@ -1,11 +1,14 @@
-//! The GraphQL kind: documents parsed and (with a schema) validated at load time, variables
-//! compiled from the route's inputs, replies read with `errors` as the authority, what a fixture
-//! expects of a GraphQL request, and the schema importer.
+//! The GraphQL kind: documents parsed and (with a schema) validated at load time, reply paths and
+//! inputs checked against the operation (`check`), variables compiled from the route's inputs and
+//! checked against the schema before each call (`variables`), replies read with `errors` as the
+//! authority, what a fixture expects of a GraphQL request, and the schema importer.
 
+mod check;
 pub(crate) mod fixture;
 pub mod import;
 pub(crate) mod model;
 mod reply;
+mod variables;
 
 pub use model::{GraphqlBackend, GraphqlRoute, PartialPolicy};
 
@@ -92,24 +95,28 @@ pub struct GraphqlCall {
     pub operation_name: Option<String>,
     variables: Option<Skeleton>,
     pub partial: PartialPolicy,
+    rules: variables::VariableRules,
 }
 
 impl GraphqlCall {
-    /// The JSON request body.
-    pub fn render(&self, values: &[Option<Value>]) -> Vec<u8> {
+    fn variables(&self, values: &[Option<Value>]) -> Option<Value> {
+        self.variables.as_ref().and_then(|v| v.render(values))
+    }
+
+    /// The JSON request body, after checking the variables against the schema (when known):
+    /// a value the server would refuse is the caller's 400, and nothing is sent.
+    pub fn body(&self, values: &[Option<Value>]) -> Result<Vec<u8>, crate::problem::Problem> {
+        let variables = self.variables(values);
+        self.rules.check(variables.as_ref())?;
         let mut body = Map::with_capacity(3);
         body.insert("query".into(), Value::String(self.query.clone()));
         if let Some(op) = &self.operation_name {
             body.insert("operationName".into(), Value::String(op.clone()));
         }
-        if let Some(v) = self.variables(values) {
+        if let Some(v) = variables {
             body.insert("variables".into(), v);
         }
-        serde_json::to_vec(&Value::Object(body)).unwrap_or_default()
-    }
-
-    fn variables(&self, values: &[Option<Value>]) -> Option<Value> {
-        self.variables.as_ref().and_then(|v| v.render(values))
+        Ok(serde_json::to_vec(&Value::Object(body)).unwrap_or_default())
     }
 
     /// What a recorded fixture expects the backend to receive.
@@ -210,6 +217,7 @@ fn compile_call(
             return None;
         }
     };
+    let before = errors.mark();
     if let Some(schema) = settings.schema() {
         if let Err(with_errors) = document.to_executable_validate(schema) {
             for d in with_errors.errors.iter() {
@@ -274,6 +282,19 @@ fn compile_call(
         },
     };
 
+    // Paths and inputs are checked against a document that is valid, to report each slip once.
+    if !errors.errors_since(before) {
+        let schema = settings.schema().map(|s| &**s);
+        let selection = check::Builder::new(&document, schema).operation(operation);
+        check::response_paths(
+            &selection,
+            route.response.as_ref().map(|r| &r.0),
+            route.not_found.as_ref(),
+            errors,
+        );
+        check::input_optionality(operation, route.variables.as_ref(), inputs, schema, errors);
+    }
+
     let variables = route
         .variables
         .as_ref()
@@ -316,7 +337,14 @@ fn compile_call(
             );
         }
     }
+    let rules = variables::VariableRules::new(
+        settings.schema.clone(),
+        operation,
+        route.variables.as_ref(),
+        &route.input,
+    );
     Some(GraphqlCall {
+        rules,
         query: text,
         operation_name: route.operation_name.as_ref().map(|o| o.value.clone()),
         variables,

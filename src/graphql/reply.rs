@@ -42,7 +42,7 @@ pub fn interpret(
     };
     let partial_ok = call.partial == PartialPolicy::Allow && data.is_object();
     if !errors.is_empty() && !partial_ok {
-        return Err(error_problem(route, &errors, status, !data.is_null()));
+        return Err(error_problem(route, call, &errors, status, !data.is_null()));
     }
     if !(200..300).contains(&status) {
         return Err(Problem::bad_reply(format!(
@@ -91,12 +91,27 @@ fn as_fault(error: &Value) -> Fault {
     }
 }
 
-fn error_problem(route: &Reading, errors: &[Value], status: u16, partial: bool) -> Problem {
+fn error_problem(
+    route: &Reading,
+    call: &GraphqlCall,
+    errors: &[Value],
+    status: u16,
+    partial: bool,
+) -> Problem {
     let faults: Vec<Fault> = errors.iter().map(as_fault).collect();
     for fault in &faults {
         if let Some(a) = faults::answer(&route.faults, fault) {
             return Problem::mapped(a);
         }
+    }
+    // A request-level error (no `path`) refusing a variable fed by the caller's input.
+    if !partial
+        && let Some(p) = faults
+            .iter()
+            .filter(|f| f.path.is_none())
+            .find_map(|f| call.rules.coercion_error(&f.code, &f.message))
+    {
+        return p;
     }
     let first = &faults[0];
     if matches!(first.code.as_str(), "UNAUTHENTICATED" | "FORBIDDEN") {
