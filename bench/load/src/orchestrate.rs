@@ -490,8 +490,7 @@ impl Bench {
             let loaded = ponte::plan::load_dir(&catalogue, &none);
             let plan = loaded.plan.ok_or("the catalogue does not load")?;
             let routes = plan.route_count();
-            let state =
-                ponte::server::AppState::new(plan, ponte::server::Settings::default())?;
+            let state = ponte::server::AppState::new(plan, ponte::server::Settings::default())?;
             let router = ponte::server::router(state);
             in_process.push(started.elapsed().as_secs_f64() * 1000.0);
             drop(router);
@@ -601,8 +600,11 @@ impl Bench {
             .map(|k| input.get(k).cloned())
             .collect();
         let envelope = dir.path().join("envelope.xml");
-        std::fs::write(&envelope, plan.adapters[0].routes[0].call.render(&values))
-            .map_err(|e| e.to_string())?;
+        let request = plan.adapters[0].routes[0]
+            .call
+            .request(&values)
+            .map_err(|p| p.detail)?;
+        std::fs::write(&envelope, &request.body).map_err(|e| e.to_string())?;
         let json_body = dir.path().join("request.json");
         std::fs::write(&json_body, support::BENCH_REQUEST_JSON).map_err(|e| e.to_string())?;
         Ok(Bench {
