@@ -338,6 +338,24 @@ fn main() {
     let route = route(&plan);
     let replies = Replies::new();
     check(route, &replies);
+    // `PONTE_BENCH_CALLS=N PONTE_BENCH_SIZE=100KiB`: N translations of one reply and nothing
+    // else, so that `valgrind --tool=callgrind` counts instructions that noise on the machine does
+    // not change (the count at N minus the count at 0, over N, is one translation's).
+    if let (Some(n), Ok(size)) = (
+        std::env::var("PONTE_BENCH_CALLS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok()),
+        std::env::var("PONTE_BENCH_SIZE"),
+    ) {
+        for (label, reply) in &replies.sizes {
+            if *label == size {
+                for _ in 0..n {
+                    black_box(interpret(route, reply));
+                }
+            }
+        }
+        return;
+    }
     let catalogue = catalogue_dir();
 
     let mut c = Criterion::default().configure_from_args();
