@@ -132,6 +132,7 @@ fn unavailable(route: &RoutePlan, reply: &BackendReply) -> Option<Problem> {
 fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {
     match e {
         SendError::Busy { limit, waited } => Problem::backend_busy(limit, waited),
+        SendError::CircuitOpen(wait) => Problem::circuit_open(wait),
         SendError::Timeout => Problem::backend_timeout(budget, attempts),
         SendError::NotConnected(why) | SendError::Unreachable(why) => {
             Problem::backend_unreachable(format!("the backend could not be reached: {why}"))

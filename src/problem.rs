@@ -36,6 +36,8 @@ pub enum Catalog {
     BackendBusy,
     /// The backend said "not now" (429 or 503), with `Retry-After`.
     BackendUnavailable,
+    /// The backend's circuit breaker is open (`Retry-After`): the call was not sent.
+    CircuitOpen,
     /// The reply could not be read or does not fit the mapping.
     BadBackendReply,
     /// A SOAP fault, GraphQL error or XML error element that no rule maps.
@@ -47,7 +49,7 @@ pub enum Catalog {
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 14] = [
+    pub const ALL: [Catalog; 15] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -58,6 +60,7 @@ impl Catalog {
         Catalog::BackendTimeout,
         Catalog::BackendBusy,
         Catalog::BackendUnavailable,
+        Catalog::CircuitOpen,
         Catalog::BadBackendReply,
         Catalog::BackendFault,
         Catalog::BackendAuthFailed,
@@ -79,6 +82,7 @@ impl Catalog {
             Catalog::BackendTimeout => (504, "backend_timeout", "Backend timeout"),
             Catalog::BackendBusy => (503, "backend_busy", "Backend unavailable"),
             Catalog::BackendUnavailable => (503, "backend_unavailable", "Backend unavailable"),
+            Catalog::CircuitOpen => (503, "backend_circuit_open", "Backend unavailable"),
             Catalog::BadBackendReply => (502, "bad_backend_reply", "Backend error"),
             Catalog::BackendFault => (502, "backend_fault", "Backend error"),
             Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
@@ -245,6 +249,18 @@ impl Problem {
                 budget.as_millis()
             ),
         )
+    }
+
+    /// The breaker is open: the backend failed repeatedly and is left alone for a while.
+    pub fn circuit_open(wait: std::time::Duration) -> Problem {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        Problem::of(
+            Catalog::CircuitOpen,
+            format!(
+                "the backend failed repeatedly; calls are paused for {seconds} s and were not sent"
+            ),
+        )
+        .with_retry_after(seconds)
     }
 
     /// The backend answered 429 or 503 and no retry fitted in the budget.

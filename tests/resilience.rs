@@ -173,3 +173,61 @@ async fn a_backend_that_never_listens_is_502_unreachable_within_the_budget() {
         answer.text
     );
 }
+
+#[tokio::test]
+async fn the_breaker_opens_answers_fast_then_probes_and_closes() {
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = healthy.clone();
+    let backend = StandIn::start(move |_| {
+        if flag.load(Ordering::SeqCst) {
+            ok("Read")
+        } else {
+            Reply::xml(500, "<html>down</html>").with_type("text/html")
+        }
+    })
+    .await;
+    let ponte = flaky(&backend.url).await;
+    let breaker = || async {
+        ponte.get("/_ponte/ready").await.json["backends"]["fragile"]["breaker"].clone()
+    };
+    assert_eq!(breaker().await, json!("closed"));
+    for _ in 0..2 {
+        ponte
+            .get("/fragile/read")
+            .await
+            .assert_problem(502, "bad_backend_reply");
+    }
+    assert_eq!(breaker().await, json!("open"));
+    let refused = ponte.get("/fragile/read").await;
+    refused.assert_problem(503, "backend_circuit_open");
+    assert_eq!(refused.headers["retry-after"], "1");
+    assert_eq!(backend.count(), 2, "an open breaker sends nothing");
+
+    healthy.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(breaker().await, json!("half_open"));
+    let probe = ponte.get("/fragile/read").await;
+    assert_eq!(probe.status, 200, "{}", probe.text);
+    assert_eq!(backend.count(), 3, "one probe");
+    assert_eq!(breaker().await, json!("closed"));
+}
+
+#[tokio::test]
+async fn a_failed_probe_opens_the_breaker_again() {
+    let backend = StandIn::always(Reply::xml(503, "busy").with_type("text/plain")).await;
+    let ponte = flaky(&backend.url).await;
+    for _ in 0..2 {
+        ponte.get("/fragile/read").await;
+    }
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    ponte
+        .get("/fragile/read")
+        .await
+        .assert_problem(503, "backend_unavailable");
+    assert_eq!(backend.count(), 3, "the probe went");
+    ponte
+        .get("/fragile/read")
+        .await
+        .assert_problem(503, "backend_circuit_open");
+    assert_eq!(backend.count(), 3, "open again after the failed probe");
+}

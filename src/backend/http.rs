@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use bytes::Bytes;
 
+use super::breaker::{Breaker, BreakerSettings};
 use crate::kind::{BackendReply, BackendRequest};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,18 +72,22 @@ pub struct BackendSettings {
     pub max_reply: usize,
     pub headers: HeaderMap,
     pub max_connections: usize,
+    pub breaker: Option<BreakerSettings>,
 }
 
-/// The live state of one backend: the shared client and the calls in flight.
+/// The live state of one backend: the shared client, the calls in flight, the breaker.
 #[derive(Debug)]
 pub struct BackendRuntime {
     client: reqwest::Client,
     in_flight: tokio::sync::Semaphore,
     max_connections: usize,
+    breaker: Option<Breaker>,
 }
 
 #[derive(Debug, PartialEq)]
 pub enum SendError {
+    /// The breaker is open: nothing was sent; it probes again after this.
+    CircuitOpen(Duration),
     /// Every connection stayed busy for the whole budget: nothing was sent.
     Busy {
         limit: usize,
@@ -113,17 +118,53 @@ fn retryable_status(status: u16) -> bool {
 }
 
 impl BackendRuntime {
-    pub fn new(settings: &BackendSettings) -> Result<BackendRuntime, String> {
+    pub fn new(settings: &BackendSettings, name: &str) -> Result<BackendRuntime, String> {
         Ok(BackendRuntime {
             client: shared_client()?,
             in_flight: tokio::sync::Semaphore::new(settings.max_connections),
             max_connections: settings.max_connections,
+            breaker: settings.breaker.map(|b| Breaker::new(b, name)),
         })
     }
 
     /// Whether this runtime still fits `settings` after a reload (else a new one is made).
     pub fn fits(&self, settings: &BackendSettings) -> bool {
         self.max_connections == settings.max_connections
+            && self.breaker.as_ref().map(Breaker::settings) == settings.breaker
+    }
+
+    /// The breaker's state (`closed`, `open`, `half_open`), when the backend has one.
+    pub fn breaker_state(&self) -> Option<&'static str> {
+        self.breaker.as_ref().map(Breaker::state)
+    }
+
+    /// `send`, through the breaker when there is one: an open breaker answers at once.
+    pub async fn send_guarded(
+        &self,
+        settings: &BackendSettings,
+        request: &BackendRequest,
+        budget: Duration,
+        idempotent: bool,
+    ) -> Attempts {
+        let Some(breaker) = &self.breaker else {
+            return self.send(settings, request, budget, idempotent).await;
+        };
+        if let Err(wait) = breaker.admit() {
+            return Attempts {
+                reply: Err(SendError::CircuitOpen(wait)),
+                elapsed: Duration::ZERO,
+                attempts: 0,
+            };
+        }
+        let sent = self.send(settings, request, budget, idempotent).await;
+        // A call that never got a connection says nothing about the backend.
+        let failed = match &sent.reply {
+            Ok(reply) => reply.status >= 500,
+            Err(SendError::Busy { .. }) => return sent,
+            Err(_) => true,
+        };
+        breaker.record(!failed);
+        sent
     }
 
     /// Sends `request` within `budget`, the whole call's: waiting for a connection, every

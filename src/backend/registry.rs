@@ -30,7 +30,7 @@ impl Registry {
         for (name, settings) in backends {
             let runtime = match runtimes.get(name) {
                 Some(r) if r.fits(settings) => r.clone(),
-                _ => Arc::new(BackendRuntime::new(settings)?),
+                _ => Arc::new(BackendRuntime::new(settings, name)?),
             };
             kept.insert(name.to_string(), runtime.clone());
             attached.push(runtime);
@@ -55,6 +55,7 @@ mod tests {
             max_reply: 1 << 20,
             headers: Default::default(),
             max_connections,
+            breaker: None,
         }
     }
 

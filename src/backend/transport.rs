@@ -59,7 +59,7 @@ impl Transport {
             Transport::Live => Ok(Sent {
                 attempts: out
                     .runtime
-                    .send(out.settings, out.request, out.budget, out.idempotent)
+                    .send_guarded(out.settings, out.request, out.budget, out.idempotent)
                     .await,
                 fixture: None,
             }),

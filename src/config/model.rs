@@ -81,9 +81,23 @@ pub struct Backend {
     /// finish, within their timeout. Default 64.
     #[serde(default)]
     pub max_connections: Option<Spanned<u32>>,
+    /// A circuit breaker: after `failures` failed calls in a row, calls are answered 503 at once
+    /// for `open_for`, then one call probes. Off unless given.
+    #[serde(default)]
+    pub breaker: Option<BreakerConfig>,
     /// Extra HTTP headers sent with every backend call (values may use `${ENV}`).
     #[serde(default)]
     pub headers: IndexMap<Spanned<String>, String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerConfig {
+    /// Failed calls in a row that open the breaker (1 to 1000).
+    pub failures: Spanned<u32>,
+    /// How long it stays open before one call probes, e.g. `30s`. Default 30s.
+    #[serde(default)]
+    pub open_for: Option<Spanned<DurationText>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -5,6 +5,9 @@ use std::path::Path as FsPath;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
+use std::time::Duration;
+
+use crate::backend::breaker::BreakerSettings;
 use crate::backend::http::{
     BackendSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, RetryPolicy,
 };
@@ -226,6 +229,21 @@ fn compile_backend(
         .max_reply_size
         .as_ref()
         .map_or(DEFAULT_MAX_REPLY, |s| s.value.0);
+    let breaker = backend.breaker.as_ref().map(|b| {
+        if b.failures.value == 0 || b.failures.value > 1000 {
+            errors.push(Diagnostic::error(
+                b.failures.span,
+                "breaker failures must be 1 to 1000",
+            ));
+        }
+        BreakerSettings {
+            failures: b.failures.value.max(1),
+            open_for: b
+                .open_for
+                .as_ref()
+                .map_or(Duration::from_secs(30), |d| d.value.0),
+        }
+    });
     Some(BackendSettings {
         url: url?,
         timeout,
@@ -233,6 +251,7 @@ fn compile_backend(
         max_reply,
         headers,
         max_connections,
+        breaker,
     })
 }
 

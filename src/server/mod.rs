@@ -120,6 +120,12 @@ async fn ready(
         "adapters": plan.adapters.len(),
         "routes": plan.route_count(),
         "version": plan.version,
+        "backends": plan
+            .adapters
+            .iter()
+            .zip(&served.runtimes)
+            .filter_map(|(a, r)| Some((a.name.clone(), serde_json::json!({"breaker": r.breaker_state()?}))))
+            .collect::<serde_json::Map<String, serde_json::Value>>(),
         "last_reload": last_reload,
     }))
     .into_response()
