@@ -62,6 +62,10 @@ enum Command {
         /// Reload when an adapter (or, with --mock, a fixture) changes; SIGHUP always reloads.
         #[arg(long)]
         watch: bool,
+        /// The request header in which callers say how long they wait (seconds); the call's
+        /// deadline is then the smaller of the two, less 500 ms. Empty: ignore any.
+        #[arg(long, value_name = "NAME", default_value = server::DEFAULT_CALLER_TIMEOUT_HEADER)]
+        caller_timeout_header: String,
     },
     /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
     Test {
@@ -149,6 +153,7 @@ pub fn main() -> ExitCode {
             record,
             redact,
             watch,
+            caller_timeout_header,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
             // RUST_LOG still decides: `ponte::access=off` silences the access log.
@@ -177,6 +182,7 @@ pub fn main() -> ExitCode {
                         source,
                         access_log.clone(),
                         watch,
+                        caller_timeout_header,
                     ));
                     access_log.flush();
                     code
@@ -319,7 +325,18 @@ async fn serve(
     source: Source,
     access_log: AccessLog,
     watch: bool,
+    caller_timeout_header: String,
 ) -> ExitCode {
+    let caller_timeout_header = match caller_timeout_header.as_str() {
+        "" => None,
+        name => match axum::http::HeaderName::try_from(name) {
+            Ok(h) => Some(h),
+            Err(_) => {
+                eprintln!("error: --caller-timeout-header: `{name}` is not a header name");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let options = plan::LoadOptions {
         // In mock mode no backend is called: their URLs and secrets need not be set.
         missing_env_is_empty: matches!(source, Source::Mock(_)),
@@ -345,6 +362,7 @@ async fn serve(
     let mut settings = Settings {
         body_limit,
         access_log,
+        caller_timeout_header,
         ..Settings::default()
     };
     let mut mocks = None;

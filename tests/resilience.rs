@@ -231,3 +231,30 @@ async fn a_failed_probe_opens_the_breaker_again() {
         .assert_problem(503, "backend_circuit_open");
     assert_eq!(backend.count(), 3, "open again after the failed probe");
 }
+
+#[tokio::test]
+async fn the_caller_budget_header_is_the_one_configured() {
+    let backend = StandIn::always(ok("Read").after(Duration::from_secs(3))).await;
+    let env = HashMap::from([("FLAKY_URL".to_string(), backend.url.clone())]);
+    let lookup = move |n: &str| env.get(n).cloned();
+    let plan = ponte::plan::load_dir(&repo_path("tests/resilience-adapters"), &lookup)
+        .plan
+        .expect("adapters load");
+    let settings = ponte::server::Settings {
+        caller_timeout_header: Some(axum::http::HeaderName::from_static("x-budget")),
+        ..Default::default()
+    };
+    let ponte = Ponte::serve(plan, settings).await;
+    let with = |name: &'static str| ponte.client.get(ponte.url("/flaky/read")).header(name, "1");
+    let answer = ponte.send(with("X-Budget")).await;
+    assert_eq!(
+        answer.detail(),
+        "the backend did not answer within the call's budget of 500 ms (1 attempt(s))"
+    );
+    // The default header means nothing here: the adapter's own 1 s applies.
+    let answer = ponte.send(with("X-Weni-Webhook-Timeout")).await;
+    assert_eq!(
+        answer.detail(),
+        "the backend did not answer within the call's budget of 1000 ms (1 attempt(s))"
+    );
+}

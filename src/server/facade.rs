@@ -144,7 +144,10 @@ async fn translate<'p>(
         route,
         values: &values,
         request_id,
-        caller_budget: caller_budget(&parts.headers),
+        caller_budget: caller_budget(
+            state.settings.caller_timeout_header.as_ref(),
+            &parts.headers,
+        ),
     };
     let outcome = engine::call(&state.settings.transport, to).await;
     access.backend = outcome.backend_time;
@@ -167,23 +170,17 @@ async fn translate<'p>(
     outcome.result
 }
 
-/// How long the caller said it waits, in seconds (`X-Weni-Webhook-Timeout: 10`, as RapidPro-style
-/// flow engines send when a flow sets a timeout); a value that is not a positive number is
-/// ignored.
-fn caller_budget(headers: &axum::http::HeaderMap) -> Option<std::time::Duration> {
-    let seconds: f64 = headers
-        .get(&CALLER_TIMEOUT)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+/// How long the caller said it waits, in seconds, in the header the settings name
+/// (`X-Weni-Webhook-Timeout: 10` by default, as RapidPro-style flow engines send when a flow sets
+/// a timeout); a value that is not a positive number is ignored.
+fn caller_budget(
+    name: Option<&axum::http::HeaderName>,
+    headers: &axum::http::HeaderMap,
+) -> Option<std::time::Duration> {
+    let seconds: f64 = headers.get(name?)?.to_str().ok()?.trim().parse().ok()?;
     (seconds.is_finite() && seconds > 0.0)
         .then(|| std::time::Duration::from_secs_f64(seconds.min(86_400.0)))
 }
-
-static CALLER_TIMEOUT: axum::http::HeaderName =
-    axum::http::HeaderName::from_static("x-weni-webhook-timeout");
 
 /// Reads the body within the limit; a non-empty body must be JSON.
 async fn read_json_body(

@@ -31,11 +31,20 @@ pub struct Settings {
     /// Who looks at finished calls (`serve --record` writes fixtures).
     pub observers: Vec<Arc<dyn CallObserver>>,
     pub access_log: access_log::AccessLog,
+    /// The request header in which a caller says how long it waits, in seconds; `None` ignores
+    /// any.
+    pub caller_timeout_header: Option<axum::http::HeaderName>,
 }
+
+/// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
+pub const DEFAULT_CALLER_TIMEOUT_HEADER: &str = "x-weni-webhook-timeout";
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            caller_timeout_header: Some(axum::http::HeaderName::from_static(
+                DEFAULT_CALLER_TIMEOUT_HEADER,
+            )),
             body_limit: DEFAULT_BODY_LIMIT,
             transport: Transport::Live,
             observers: Vec::new(),
