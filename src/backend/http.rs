@@ -171,7 +171,7 @@ impl BackendRuntime {
     /// attempt and every pause between them. Each attempt gets what is left. An idempotent call
     /// is retried on no answer or a 429/502/503/504; any call is retried when no connection could
     /// be made (it never reached the backend).
-    pub async fn send(
+    async fn send(
         &self,
         settings: &BackendSettings,
         request: &BackendRequest,

@@ -100,9 +100,13 @@ fn decode_kind<R>(root: &mut yaml::Yaml, errors: &mut Diagnostics) -> Option<Ada
 where
     R: route::RouteKeys + serde::de::DeserializeOwned,
 {
+    // Only keys inside `routes:` are route keys; a stray `query:` elsewhere stays "unknown".
+    let routes = root.get("routes").map(|r| r.span);
     let first = errors.mark();
     let model = decode_recovering::<AdapterFile<R>>(root, errors);
-    route::explain_misplaced::<R>(errors.since(first));
+    if let Some(routes) = routes {
+        route::explain_misplaced::<R>(errors.since(first), routes);
+    }
     model
 }
 
@@ -200,6 +204,23 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_explained_only_inside_routes() {
+        let text = "name: calc\nquery: x\nbackend:\n  soap: { url: http://x, namespace: urn:x }\nroutes:\n  a:\n    method: GET\n    path: /a\n    query: y\n    operation: A\n    response: { r: R }\n";
+        let (_, errors) = decode(text, &no_env, false);
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|d| format!("{}:{} {}", d.span.start.line, d.span.start.col, d.message))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "2:1 unknown key `query`".to_string(),
+                "9:5 `query` is for GraphQL backends".to_string(),
+            ]
+        );
     }
 
     #[test]

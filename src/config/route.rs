@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 
 use super::de::Spanned;
 use super::model::{DurationText, FaultRule, HttpMethod, Input, ResponseTree};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span};
 
 /// The keys every route has, borrowed from a kind's route type.
 pub(crate) struct Common<'a> {
@@ -111,8 +111,9 @@ const KINDS: [(&str, &[&str]); 3] = [
 ];
 
 /// Turns "unknown key `query`" in a SOAP adapter into "`query` is for GraphQL backends".
-pub(crate) fn explain_misplaced<R: RouteKeys>(diagnostics: &mut [Diagnostic]) {
-    for d in diagnostics {
+pub(crate) fn explain_misplaced<R: RouteKeys>(diagnostics: &mut [Diagnostic], routes: Span) {
+    let in_routes = |s: Span| routes.start <= s.start && s.start <= routes.end;
+    for d in diagnostics.iter_mut().filter(|d| in_routes(d.span)) {
         let Some(key) = d
             .message
             .strip_prefix("unknown key `")
