@@ -8,6 +8,8 @@
 #   bench/run.sh profile --size large   # perf profile of ponte under load (--server proxy too)
 #   bench/run.sh quick                  # only the proxy and ponte at full load (a quick check)
 #   bench/run.sh many                   # only the 1,000 held connections (ponte, then the proxy)
+#   bench/run.sh burst [--burst N]      # memory: N concurrent 9 MiB replies, and 1,000 connections,
+#                                       #   per allocator setting
 #
 # What it does: builds the load tool in bench/load (a separate cargo project that links ponte as
 # a library), installs the load generator oha with `cargo install oha --locked` when it is not on
@@ -52,7 +54,7 @@ if ! command -v taskset >/dev/null 2>&1; then
   pin=(--no-pin)
 fi
 
-if [ "${1:-}" = "profile" ] || [ "${1:-}" = "quick" ] || [ "${1:-}" = "many" ]; then
+if [ "${1:-}" = "profile" ] || [ "${1:-}" = "quick" ] || [ "${1:-}" = "many" ] || [ "${1:-}" = "burst" ]; then
   role="$1"
   shift
   exec "$tool" "$role" "${pin[@]}" "$@"

@@ -14,6 +14,7 @@ pub mod fixture;
 pub mod graphql;
 pub mod kind;
 pub(crate) mod mapping;
+pub mod memory;
 pub mod plan;
 pub mod problem;
 pub mod reading;

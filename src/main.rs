@@ -5,5 +5,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    ponte::memory::restart_with_low_memory_settings();
     ponte::cli::main()
 }

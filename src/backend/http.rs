@@ -112,6 +112,32 @@ pub struct Attempts {
     pub attempts: u32,
 }
 
+/// Declared reply lengths up to this are read in one piece; larger ones chunk by chunk.
+const WHOLE_READ_LIMIT: u64 = 64 * 1024;
+
+/// Reads a reply body chunk by chunk into one buffer that starts at `expected` bytes and never
+/// grows past `max_reply`: a reply refused at the cap has cost at most the cap, not the doubled
+/// capacity a growing `Vec` would reach.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    expected: usize,
+    max_reply: usize,
+) -> Result<Bytes, SendError> {
+    let mut buf: Vec<u8> = Vec::with_capacity(expected.min(max_reply));
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        let needed = buf.len() + chunk.len();
+        if needed > max_reply {
+            return Err(SendError::TooLarge(max_reply));
+        }
+        if needed > buf.capacity() {
+            let target = (buf.capacity() * 2).max(needed).min(max_reply);
+            buf.reserve_exact(target - buf.len());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
 /// Statuses that say "try again later": retried for idempotent routes.
 fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
@@ -269,19 +295,13 @@ impl BackendRuntime {
                 Some(n) if n as usize > max_reply => {
                     return Err(SendError::TooLarge(max_reply));
                 }
-                // A declared length within the cap: read it whole (one chunk needs no copy).
-                Some(_) => response.bytes().await.map_err(classify)?,
-                // No length: read chunk by chunk, stopping at the cap.
-                None => {
-                    let mut buf = Vec::with_capacity(8192);
-                    while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                        if buf.len() + chunk.len() > max_reply {
-                            return Err(SendError::TooLarge(max_reply));
-                        }
-                        buf.extend_from_slice(&chunk);
-                    }
-                    Bytes::from(buf)
-                }
+                // A small declared length: read it whole (one chunk needs no copy).
+                Some(n) if n <= WHOLE_READ_LIMIT => response.bytes().await.map_err(classify)?,
+                // A large one: into a buffer of exactly that size, so the reply costs its size
+                // once (collecting the chunks first and copying them would cost it twice).
+                Some(n) => read_capped(&mut response, n as usize, max_reply).await?,
+                // No length: grow as chunks come, never past the cap.
+                None => read_capped(&mut response, 8192, max_reply).await?,
             };
             if body.len() > max_reply {
                 return Err(SendError::TooLarge(max_reply));

@@ -17,6 +17,8 @@
 //!   attached to its process.
 //! - `ponte-load many [--many N]`: only the held-connections runs (ponte, then the proxy).
 //! - `ponte-load quick [--size small|large]`: only the proxy and ponte at full load.
+//! - `ponte-load burst [--burst N]`: memory under N concurrent replies near the 10 MiB cap, and
+//!   how much of it is given back after the burst, for several allocator settings.
 //!
 //! Every server binds `127.0.0.1:0` and prints `listening ADDR` on stdout once it accepts.
 
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
             serve(move || async move { proxy(backend) })
         }
         "ponte" => {
+            ponte::memory::restart_with_low_memory_settings();
             let adapters = PathBuf::from(flag(rest, "--adapters").unwrap_or_default());
             let backend = flag(rest, "--backend").unwrap_or_default();
             let log = flag(rest, "--log").unwrap_or_else(|| "human".into());
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         "profile" => orchestrate::profile(rest),
         "many" => orchestrate::many(rest),
         "quick" => orchestrate::quick(rest),
+        "burst" => orchestrate::burst(rest),
         other => Err(format!("unknown role `{other}`")),
     };
     match result {
@@ -109,9 +113,13 @@ where
     })
 }
 
+/// The `/huge` reply: just under ponte's default 10 MiB reply cap.
+const HUGE_REPLY: usize = 9 * 1024 * 1024;
+
 fn backend() -> Result<Router, String> {
     let small = Bytes::from(support::reply_of_size(1024));
     let large = Bytes::from(support::reply_of_size(100 * 1024));
+    let huge = Bytes::from(support::reply_of_size(HUGE_REPLY));
     Ok(Router::new()
         .route(
             "/small",
@@ -120,6 +128,10 @@ fn backend() -> Result<Router, String> {
         .route(
             "/large",
             post(move |body: Bytes| canned(large.clone(), body)),
+        )
+        .route(
+            "/huge",
+            post(move |body: Bytes| canned(huge.clone(), body)),
         ))
 }
 
@@ -196,6 +208,7 @@ fn ponte_app(
     let lookup = |name: &str| match name {
         "SMALL_URL" => Some(format!("{backend}/small")),
         "LARGE_URL" => Some(format!("{backend}/large")),
+        "HUGE_URL" => Some(format!("{backend}/huge")),
         _ => None,
     };
     let loaded = ponte::plan::load_dir(adapters, &lookup);

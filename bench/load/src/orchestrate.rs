@@ -142,15 +142,21 @@ fn memory_mib(pid: u32, key: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// mimalloc's own defaults (ponte sets low-memory ones unless these variables are set).
+const MIMALLOC_DEFAULTS: [(&str, &str); 2] = [
+    ("MIMALLOC_ARENA_EAGER_COMMIT", "2"),
+    ("MIMALLOC_PURGE_DELAY", "1000"),
+];
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Direct,
     Proxy,
     Ponte,
     PonteNoLog,
-    /// ponte with mimalloc committing memory only when used and returning it at once
-    /// (`MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0`).
-    PonteLowMemory,
+    /// ponte with mimalloc's own defaults instead of ponte's low-memory settings
+    /// (`MIMALLOC_ARENA_EAGER_COMMIT=2 MIMALLOC_PURGE_DELAY=1000`; see `src/memory.rs`).
+    PonteMimallocDefaults,
 }
 
 impl Kind {
@@ -160,7 +166,7 @@ impl Kind {
             Kind::Proxy => "b. byte-forwarding proxy",
             Kind::Ponte => "c. ponte JSON->SOAP->JSON",
             Kind::PonteNoLog => "c'. ponte, access log off",
-            Kind::PonteLowMemory => "c''. ponte, mimalloc low-memory settings",
+            Kind::PonteMimallocDefaults => "c''. ponte, mimalloc's default settings",
         }
     }
 }
@@ -314,17 +320,14 @@ impl Bench {
         let front = match kind {
             Kind::Direct => None,
             Kind::Proxy => Some(Server::start(&self.opts, &["proxy", "--backend", &base])?),
-            Kind::Ponte | Kind::PonteNoLog | Kind::PonteLowMemory => {
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults => {
                 let log = if kind == Kind::PonteNoLog {
                     "off"
                 } else {
                     "human"
                 };
-                let env: &[(&str, &str)] = if kind == Kind::PonteLowMemory {
-                    &[
-                        ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
-                        ("MIMALLOC_PURGE_DELAY", "0"),
-                    ]
+                let env: &[(&str, &str)] = if kind == Kind::PonteMimallocDefaults {
+                    &MIMALLOC_DEFAULTS
                 } else {
                     &[]
                 };
@@ -354,7 +357,7 @@ impl Bench {
                 content_type: "text/xml; charset=utf-8",
                 soap_action: Some(support::NS),
             },
-            Kind::Ponte | Kind::PonteNoLog | Kind::PonteLowMemory => Request {
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults => Request {
                 url: server.url(&format!("/{size}/countries")),
                 body: &self.json_body,
                 content_type: "application/json",
@@ -583,11 +586,17 @@ impl Bench {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let adapters = dir.path().join("adapters");
         std::fs::create_dir_all(&adapters).map_err(|e| e.to_string())?;
-        for (name, var) in [("small", "SMALL_URL"), ("large", "LARGE_URL")] {
-            std::fs::write(
-                adapters.join(format!("{name}.yaml")),
-                support::bench_adapter(name, var),
-            )
+        for (name, var) in [
+            ("small", "SMALL_URL"),
+            ("large", "LARGE_URL"),
+            ("huge", "HUGE_URL"),
+        ] {
+            // The 9 MiB replies take seconds to map when 64 arrive at once.
+            let mut adapter = support::bench_adapter(name, var);
+            if name == "huge" {
+                adapter = adapter.replace("timeout: 5s", "timeout: 60s");
+            }
+            std::fs::write(adapters.join(format!("{name}.yaml")), adapter)
             .map_err(|e| e.to_string())?;
         }
         // The envelope the direct and proxied runs post is the one ponte sends for the JSON body.
@@ -688,7 +697,7 @@ pub fn profile(args: &[String]) -> Result<(), String> {
 /// proxy), printed as JSON.
 pub fn many(args: &[String]) -> Result<(), String> {
     let bench = Bench::new(Options::parse(args)?)?;
-    for kind in [Kind::Ponte, Kind::PonteLowMemory, Kind::Proxy] {
+    for kind in [Kind::Ponte, Kind::PonteMimallocDefaults, Kind::Proxy] {
         println!("{}", bench.many_connections(kind)?);
     }
     Ok(())
@@ -734,7 +743,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     runs.push(bench.measure(Kind::PonteNoLog, "small", c, None)?);
-    runs.push(bench.measure(Kind::PonteLowMemory, "small", c, None)?);
+    runs.push(bench.measure(Kind::PonteMimallocDefaults, "small", c, None)?);
     let peak_proxy = runs
         .iter()
         .find(|m| m.kind == Kind::Proxy && m.size == "small")
@@ -755,7 +764,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     runs.push(own_proxy.clone());
     runs.push(own_ponte.clone());
     let many = bench.many_connections(Kind::Ponte)?;
-    let many_low = bench.many_connections(Kind::PonteLowMemory)?;
+    let many_low = bench.many_connections(Kind::PonteMimallocDefaults)?;
     let many_proxy = bench.many_connections(Kind::Proxy)?;
 
     let find = |kind: Kind, size: &str| {
@@ -884,4 +893,153 @@ fn print_markdown(report: &Value, runs: &[Measured]) {
         f(&s["process_to_ready_median_ms"]),
         f(&s["idle_rss_mib"]),
     );
+}
+
+/// `ponte-load burst [--burst N] [--many N] [--duration S]`: for each allocator setting, (1) N
+/// concurrent calls whose replies are just under the 10 MiB cap, twice, with RSS before, at the
+/// peak, and 1 s / 3 s after the burst, and (2) `--many` connections held for `--duration` seconds
+/// (peak and after). Printed as JSON lines, then a table.
+pub fn burst(args: &[String]) -> Result<(), String> {
+    let opts = Options::parse(args)?;
+    let n = flag(args, "--burst").map_or(Ok(64), |v| {
+        v.parse::<usize>()
+            .map_err(|_| "--burst takes a number".to_string())
+    })?;
+    let bench = Bench::new(opts)?;
+    let settings: [(&str, &[(&str, &str)]); 4] = [
+        ("ponte's defaults (eager commit 0, purge delay 0)", &[]),
+        ("mimalloc's defaults (eager commit 2, purge delay 1000)", &MIMALLOC_DEFAULTS),
+        ("only purge delay 0", &[("MIMALLOC_ARENA_EAGER_COMMIT", "2")]),
+        ("only eager commit 0", &[("MIMALLOC_PURGE_DELAY", "1000")]),
+    ];
+    let mut rows = Vec::new();
+    for (label, env) in settings {
+        let burst = bench.burst_once(label, env, n)?;
+        let many = bench.many_with(label, env)?;
+        println!("{burst}");
+        println!("{many}");
+        rows.push((label, burst, many));
+    }
+    println!();
+    println!(
+        "| allocator setting | {n} x 9 MiB: RSS before | peak | 1 s after | 3 s after | 1,000 connections: peak | 2 s after | failed |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    for (label, b, m) in rows {
+        println!(
+            "| {label} | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {} |",
+            f(&b["rss_before_mib"]),
+            f(&b["peak_rss_mib"]),
+            f(&b["rss_1s_after_mib"]),
+            f(&b["rss_3s_after_mib"]),
+            f(&m["peak_rss_mib"]),
+            f(&m["rss_after_mib"]),
+            m["failed"],
+        );
+    }
+    Ok(())
+}
+
+impl Bench {
+    fn start_ponte(&self, env: &[(&str, &str)]) -> Result<(Server, Server), String> {
+        let backend = Server::start(&self.opts, &["backend"])?;
+        let base = backend.url("");
+        let adapters = self.dir.path().join("adapters");
+        let adapters = adapters.to_str().ok_or("temp path is not UTF-8")?;
+        let args = [
+            "ponte",
+            "--adapters",
+            adapters,
+            "--backend",
+            &base,
+            "--log",
+            "human",
+        ];
+        let ponte = Server::start_with(&self.opts, &args, env)?;
+        Ok((backend, ponte))
+    }
+
+    /// `n` concurrent calls to the huge route, two rounds; memory read from /proc.
+    fn burst_once(&self, label: &str, env: &[(&str, &str)], n: usize) -> Result<Value, String> {
+        eprintln!("-- {label}: {n} concurrent replies of 9 MiB, two rounds");
+        let (backend, ponte) = self.start_ponte(env)?;
+        let url = ponte.url("/huge/countries");
+        let body = std::fs::read(&self.json_body).map_err(|e| e.to_string())?;
+        let rss_before = memory_mib(ponte.pid(), "VmRSS");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let statuses = runtime.block_on(async {
+            let client = reqwest::Client::new();
+            let mut statuses = Vec::new();
+            for _ in 0..2 {
+                let mut calls = tokio::task::JoinSet::new();
+                for _ in 0..n {
+                    let request = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone());
+                    calls.spawn(async move {
+                        match request.send().await {
+                            Ok(r) => {
+                                let status = r.status().as_u16();
+                                let _ = r.bytes().await;
+                                status
+                            }
+                            Err(_) => 0,
+                        }
+                    });
+                }
+                while let Some(status) = calls.join_next().await {
+                    statuses.push(status.unwrap_or(0));
+                }
+            }
+            statuses
+        });
+        let peak = memory_mib(ponte.pid(), "VmHWM");
+        std::thread::sleep(Duration::from_secs(1));
+        let after_1s = memory_mib(ponte.pid(), "VmRSS");
+        std::thread::sleep(Duration::from_secs(2));
+        let after_3s = memory_mib(ponte.pid(), "VmRSS");
+        let ok = statuses.iter().filter(|s| **s == 200).count();
+        let mut by_status = BTreeMap::new();
+        for s in &statuses {
+            *by_status.entry(*s).or_insert(0u32) += 1;
+        }
+        eprintln!(
+            "   statuses {by_status:?} (0 = no answer); RSS {rss_before:.1} -> peak {peak:.1} -> {after_1s:.1} (1 s) -> {after_3s:.1} MiB (3 s)"
+        );
+        drop(backend);
+        Ok(json!({
+            "setting": label, "concurrent": n, "reply_bytes": 9 * 1024 * 1024, "rounds": 2,
+            "answered_200": ok, "calls": statuses.len(),
+            "statuses": by_status.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "rss_before_mib": rss_before, "peak_rss_mib": peak,
+            "rss_1s_after_mib": after_1s, "rss_3s_after_mib": after_3s,
+        }))
+    }
+
+    /// `--many` connections held against ponte started with `env`.
+    fn many_with(&self, label: &str, env: &[(&str, &str)]) -> Result<Value, String> {
+        let n = self.opts.many;
+        eprintln!("-- {label}: {n} connections for {} s", self.opts.duration);
+        let (backend, ponte) = self.start_ponte(env)?;
+        let request = self.request(Kind::Ponte, "small", &ponte);
+        let load = oha(&self.opts, &request, n, self.opts.duration, None)?;
+        let peak = memory_mib(ponte.pid(), "VmHWM");
+        std::thread::sleep(Duration::from_secs(2));
+        let after = memory_mib(ponte.pid(), "VmRSS");
+        eprintln!(
+            "   {:.0} req/s, {} failed; peak {peak:.1} -> {after:.1} MiB",
+            load.rps, load.failed
+        );
+        drop(backend);
+        Ok(json!({
+            "setting": label, "connections": n, "requests_per_s": load.rps,
+            "failed": load.failed, "peak_rss_mib": peak, "rss_after_mib": after,
+        }))
+    }
 }
