@@ -525,7 +525,7 @@ async fn a_valid_jwt_without_the_required_scope_is_403() {
 // --- configuration ---
 
 #[test]
-fn check_reports_an_unknown_scheme_and_a_missing_key_file_at_their_position() {
+fn check_reports_auth_mistakes_at_their_position_without_printing_keys() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
         .args(["check", "--adapters", "tests/auth-broken-adapters"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -537,9 +537,14 @@ fn check_reports_an_unknown_scheme_and_a_missing_key_file_at_their_position() {
         "schemes.yaml:6:3: unknown value `basic`",
         "schemes.yaml:12:29: cannot read `no-such-keys.txt`",
         "schemes.yaml:19:34: unknown value `none`",
+        "schemes.yaml:26:29: line 2 of `bad-keys.txt` is not `name: value`",
     ] {
         assert!(stderr.contains(expected), "`{expected}` not in:\n{stderr}");
     }
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "a key file's content leaked: {stderr}"
+    );
     // The unknown scheme is reported once, not again as an empty `auth:` after it was cut out.
     assert_eq!(stderr.matches("schemes.yaml:6:").count(), 1, "{stderr}");
 }

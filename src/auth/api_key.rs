@@ -1,5 +1,6 @@
 //! API keys in a header or a query parameter, compared in constant time.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -68,11 +69,16 @@ impl ApiKeyGuard {
     /// The name of the key presented, if it is one of ours.
     pub(crate) fn admit(&self, request: &Presented) -> Option<Arc<str>> {
         let presented = match &self.place {
-            KeyPlace::Header(name) => request.headers.get(name)?.as_bytes().to_vec(),
-            KeyPlace::Query(name) => request
-                .query_pairs()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned().into_bytes())?,
+            KeyPlace::Header(name) => Cow::Borrowed(request.headers.get(name)?.as_bytes()),
+            KeyPlace::Query(name) => {
+                request
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| match v {
+                        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+                    })?
+            }
         };
         if presented.is_empty() {
             return None;

@@ -90,7 +90,7 @@ impl HmacGuard {
                 context.update(b".");
             }
             context.update(request.body);
-            // `verify_slice`-like constant-time comparison of the tag.
+            // The tags are compared in constant time; every secret is tried, whichever matches.
             let tag = context.sign();
             if subtle::ConstantTimeEq::ct_eq(tag.as_ref(), signature.as_slice()).into() {
                 found = Some(name.clone());
