@@ -3,6 +3,7 @@
 //! Data flows one way: adapter files (`config`) -> a validated, compiled `plan` -> request
 //! handling (`server`, `engine`), with `xml`, `soap`, `mapping` and `backend` doing the parts.
 
+pub(crate) mod auth;
 pub mod backend;
 pub(crate) mod caller;
 pub mod cli;

@@ -46,10 +46,14 @@ pub enum Catalog {
     BackendAuthFailed,
     /// No adapter is loaded.
     NotReady,
+    /// The call carries no valid credential for the route (`WWW-Authenticate` names the scheme).
+    Unauthorized,
+    /// The credential is valid but does not allow this route.
+    Forbidden,
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 15] = [
+    pub const ALL: [Catalog; 17] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -65,6 +69,8 @@ impl Catalog {
         Catalog::BackendFault,
         Catalog::BackendAuthFailed,
         Catalog::NotReady,
+        Catalog::Unauthorized,
+        Catalog::Forbidden,
     ];
 
     /// Status, code and title.
@@ -87,6 +93,8 @@ impl Catalog {
             Catalog::BackendFault => (502, "backend_fault", "Backend error"),
             Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
             Catalog::NotReady => (503, "not_ready", "Not ready"),
+            Catalog::Unauthorized => (401, "unauthorized", "Unauthorized"),
+            Catalog::Forbidden => (403, "forbidden", "Forbidden"),
         }
     }
 
@@ -119,6 +127,8 @@ struct More {
     retry_after: Option<u64>,
     /// The `Allow` header of a 405.
     allow: Vec<&'static str>,
+    /// The `WWW-Authenticate` header of a 401.
+    www_authenticate: Option<String>,
 }
 
 impl Serialize for Problem {
@@ -200,6 +210,31 @@ impl Problem {
     /// The methods a 405 names in `Allow`.
     pub fn allow(&self) -> &[&'static str] {
         self.more.as_ref().map_or(&[], |m| &m.allow)
+    }
+
+    /// Inbound auth refused the call; `challenge` is the `WWW-Authenticate` value. The detail is
+    /// the same whatever was wrong, so that it never hints at which part was right.
+    pub fn unauthorized(challenge: String) -> Problem {
+        let mut p = Problem::of(
+            Catalog::Unauthorized,
+            "the call does not carry valid credentials for this route",
+        );
+        p.more.get_or_insert_default().www_authenticate = Some(challenge);
+        p
+    }
+
+    pub fn forbidden() -> Problem {
+        Problem::of(
+            Catalog::Forbidden,
+            "the credentials are valid but do not allow this route",
+        )
+    }
+
+    /// The `WWW-Authenticate` header of a 401.
+    pub fn www_authenticate(&self) -> Option<&str> {
+        self.more
+            .as_ref()
+            .and_then(|m| m.www_authenticate.as_deref())
     }
 
     pub fn bad_input(errors: Value) -> Problem {

@@ -447,10 +447,16 @@ impl<'a> Deserializer<'a> for NodeDe<'a> {
     fn deserialize_enum<V: Visitor<'a>>(
         self,
         _: &'static str,
-        _: &'static [&'static str],
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
         match &self.node.kind {
+            // Also what is left after recovery cut out an unknown variant: worded as a missing
+            // key, so that it is recognised as that cut's artifact and not reported twice.
+            YamlKind::Map(entries) if entries.is_empty() => Err(DeError::at(
+                self.node.span,
+                format!("missing required key: one of {}", quoted_list(variants)),
+            )),
             YamlKind::Scalar { text, .. } => visitor
                 .visit_enum(text.as_str().into_deserializer())
                 .map_err(|e: DeError| e.or_at(self.node.span)),

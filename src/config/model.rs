@@ -24,6 +24,9 @@ pub struct AdapterFile<R> {
     #[serde(default)]
     pub description: Option<String>,
     pub backend: Backend,
+    /// Who may call this adapter's routes (a route's own `auth:` replaces it). Default: anyone.
+    #[serde(default)]
+    pub auth: Option<Spanned<crate::auth::AuthSetting>>,
     /// The REST routes, by name.
     pub routes: IndexMap<Spanned<String>, R>,
 }

@@ -21,6 +21,8 @@ pub(crate) struct Common<'a> {
     pub not_found: Option<&'a Spanned<String>>,
     /// Reply paths that are always arrays (XML kinds only; empty for the others).
     pub arrays: &'a [Spanned<String>],
+    /// This route's own `auth:`, replacing the adapter's.
+    pub auth: Option<&'a Spanned<crate::auth::AuthSetting>>,
 }
 
 /// A kind's route type (declared with `route_type!`).
@@ -68,6 +70,9 @@ macro_rules! route_type {
             /// A path in the reply: when it is missing, null or empty, the route answers 404.
             #[serde(default)]
             pub not_found: Option<$crate::config::Spanned<String>>,
+            /// Who may call this route, replacing the adapter's `auth:`; `none` opens it to anyone.
+            #[serde(default)]
+            pub auth: Option<$crate::config::Spanned<$crate::auth::AuthSetting>>,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -87,6 +92,7 @@ macro_rules! route_type {
                     idempotent: self.idempotent,
                     not_found: self.not_found.as_ref(),
                     arrays: arrays(self),
+                    auth: self.auth.as_ref(),
                 }
             }
         }

@@ -113,6 +113,7 @@ fn compile_with<'k, R: RouteKeys>(
         None => check_url(url, errors),
     };
     let backend = compile_backend(&model.backend, url, errors);
+    let adapter_auth = crate::auth::compile(model.auth.as_ref(), &model.name.value, file, errors);
     let mut routes = Vec::new();
     let mut routers: HashMap<HttpMethod, matchit::Router<usize>> = HashMap::new();
     let mut shapes: HashMap<(HttpMethod, String), (String, Span)> = HashMap::new();
@@ -143,10 +144,14 @@ fn compile_with<'k, R: RouteKeys>(
                 shapes.insert(key, (name.value.clone(), common.path.span));
             }
         }
+        let auth = match common.auth {
+            Some(own) => crate::auth::compile(Some(own), &model.name.value, file, errors),
+            None => adapter_auth.clone(),
+        };
         let compiled = super::route::compile_route(name, &common, errors, |refs, used, errors| {
             kind(name, route, refs, used, errors)
         });
-        if let (Some(plan), true) = (compiled, !errors.errors_since(before)) {
+        if let (Some(mut plan), true) = (compiled, !errors.errors_since(before)) {
             let router = routers.entry(plan.method).or_default();
             if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
                 errors.push(Diagnostic::error(
@@ -154,6 +159,7 @@ fn compile_with<'k, R: RouteKeys>(
                     format!("route path conflicts with another route: {e}"),
                 ));
             }
+            plan.auth = auth;
             routes.push(plan);
         }
     }

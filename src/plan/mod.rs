@@ -50,6 +50,8 @@ pub struct RoutePlan {
     pub timeout: Option<Duration>,
     /// Whether the backend call may be repeated: GET, PUT, DELETE, or `idempotent: true`.
     pub idempotent: bool,
+    /// Inbound auth: the route's own `auth:`, else the adapter's; `None` lets anyone call.
+    pub auth: Option<Arc<crate::auth::Guard>>,
 }
 
 pub enum RouteMatch<'a> {

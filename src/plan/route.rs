@@ -156,6 +156,7 @@ pub(super) fn compile_route<'r>(
         idempotent: route
             .idempotent
             .unwrap_or_else(|| route.method.value.is_idempotent()),
+        auth: None, // set by the adapter's compiler, which knows the adapter's own `auth:`
     })
 }
 

@@ -10,6 +10,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::auth::Presented;
+use crate::caller::Caller;
 use crate::engine::{self, CallTo, FinishedCall};
 use crate::mapping::input::{self, CallParts};
 use crate::plan::RouteMatch;
@@ -26,6 +28,9 @@ struct Access<'a> {
     backend: Option<std::time::Duration>,
     /// The fixture that answered, in mock mode.
     fixture: Option<String>,
+    /// Who called: the peer address and, once inbound auth accepted the call, its credential.
+    #[allow(dead_code)] // read by inbound limits
+    caller: Caller,
 }
 
 /// Names the fixture that produced a mock answer.
@@ -124,7 +129,19 @@ async fn translate<'p>(
         .unwrap_or_default();
     let decoded_params: Vec<(String, String)> = input::decode_params(params);
     let (parts, body) = request.into_parts();
-    let body = read_json_body(body, &parts.headers, state.settings.body_limit).await?;
+    access.caller.address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let bytes = admit_and_read(
+        route,
+        &parts,
+        body,
+        state.settings.body_limit,
+        &mut access.caller,
+    )
+    .await?;
+    let body = parse_json_body(&bytes, &parts.headers)?;
 
     let call_parts = CallParts {
         path: decoded_params
@@ -182,12 +199,39 @@ fn caller_budget(
         .then(|| std::time::Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
-/// Reads the body within the limit; a non-empty body must be JSON.
-async fn read_json_body(
+/// Inbound auth, and the body as received. A guard that decides on the headers refuses a call
+/// before its body is read; an HMAC guard needs the body's exact bytes.
+async fn admit_and_read(
+    route: &crate::plan::RoutePlan,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    limit: usize,
+    caller: &mut Caller,
+) -> Result<axum::body::Bytes, Problem> {
+    let Some(guard) = &route.auth else {
+        return read_body(body, &parts.headers, limit).await;
+    };
+    let mut presented = Presented {
+        headers: &parts.headers,
+        query: parts.uri.query(),
+        body: &[],
+    };
+    if !guard.reads_body() {
+        caller.credential = Some(guard.admit(&presented)?);
+        return read_body(body, &parts.headers, limit).await;
+    }
+    let bytes = read_body(body, &parts.headers, limit).await?;
+    presented.body = &bytes;
+    caller.credential = Some(guard.admit(&presented)?);
+    Ok(bytes)
+}
+
+/// Reads the body within the limit, as received.
+async fn read_body(
     body: Body,
     headers: &axum::http::HeaderMap,
     limit: usize,
-) -> Result<Option<Value>, Problem> {
+) -> Result<axum::body::Bytes, Problem> {
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -196,9 +240,16 @@ async fn read_json_body(
     {
         return Err(too_large(limit));
     }
-    let bytes = axum::body::to_bytes(body, limit)
+    axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| too_large(limit))?;
+        .map_err(|_| too_large(limit))
+}
+
+/// A non-empty body must be JSON.
+fn parse_json_body(
+    bytes: &[u8],
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Value>, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -212,7 +263,7 @@ async fn read_json_body(
             format!("the body must be JSON (Content-Type application/json), not `{ct}`"),
         ));
     }
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+    serde_json::from_slice(bytes).map(Some).map_err(|e| {
         Problem::of(
             Catalog::MalformedJson,
             format!("the body is not valid JSON: {e}"),

@@ -159,6 +159,12 @@ pub fn problem_response(mut problem: Problem, id: &RequestId) -> Response {
     {
         headers.insert(header::ALLOW, v);
     }
+    if let Some(v) = problem
+        .www_authenticate()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        headers.insert(header::WWW_AUTHENTICATE, v);
+    }
     response
 }
 
