@@ -398,6 +398,9 @@ fn classify(e: reqwest::Error) -> SendError {
     if e.is_timeout() {
         return SendError::Timeout;
     }
+    if let Some(tls) = super::auth::connection::tls_failure(&e) {
+        return SendError::NotConnected(tls.to_string());
+    }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     let mut io_kind = None;
     while let Some(c) = cause {

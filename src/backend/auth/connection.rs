@@ -221,3 +221,43 @@ fn read(
         }
     }
 }
+
+/// What went wrong in a TLS handshake, in the words an integrator needs, when `error` (from a
+/// failed connection) is a TLS failure.
+pub(crate) fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rustls::{AlertDescription as Alert, Error};
+    let mut cause = Some(error);
+    while let Some(c) = cause {
+        if let Some(tls) = rustls_error(c) {
+            return Some(match tls {
+                Error::InvalidCertificate(_) => {
+                    "TLS: the backend's certificate is not trusted (see backend.tls.ca_file)"
+                }
+                Error::AlertReceived(
+                    Alert::CertificateRequired
+                    | Alert::BadCertificate
+                    | Alert::UnknownCA
+                    | Alert::CertificateUnknown
+                    | Alert::AccessDenied,
+                ) => {
+                    "TLS: the backend wants a client certificate it accepts (see backend.tls.client_cert_file)"
+                }
+                _ => "the TLS handshake failed",
+            });
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// `error` as a rustls error, looking through the io::Errors that wrap it (an io::Error's
+/// `source` skips the error it wraps, and hyper wraps one io::Error in another).
+fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut current = error;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
