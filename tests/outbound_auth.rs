@@ -375,3 +375,36 @@ async fn a_missing_ca_file_is_a_diagnostic_at_its_position() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_reload_keeps_the_oauth_token_until_the_credentials_change() {
+    let tokens = TokenEndpoint::start(Duration::ZERO, 200).await;
+    let backend = StandIn::always(ok_reply()).await;
+    let dir = adapter_dir("oauth");
+    let load = |secret: &str| {
+        let vars: HashMap<String, String> = HashMap::from([
+            ("BACKEND_URL".into(), backend.url.clone()),
+            ("TOKEN_URL".into(), tokens.url.clone()),
+            ("CLIENT_SECRET".into(), secret.into()),
+        ]);
+        let lookup = move |n: &str| vars.get(n).cloned();
+        ponte::plan::load_dir(dir.path(), &lookup).plan.unwrap()
+    };
+    let state = ponte::server::AppState::new(load("cs/secret"), Default::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/oauth/ping", listener.local_addr().unwrap());
+    let app = ponte::server::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let call = || async { client.get(&url).send().await.unwrap().status().as_u16() };
+
+    assert_eq!(call().await, 200);
+    state.install(load("cs/secret")).unwrap();
+    assert_eq!(call().await, 200);
+    assert_eq!(tokens.count(), 1, "the same credentials keep their token");
+    // Other credentials: the token endpoint refuses them (a new fetch was made, not the old
+    // token reused).
+    state.install(load("another secret")).unwrap();
+    assert_eq!(call().await, 502);
+    assert_eq!(tokens.count(), 2);
+}
