@@ -237,6 +237,25 @@ async fn oauth_token_endpoint_failure_is_backend_auth_failed_without_its_body() 
 }
 
 #[tokio::test]
+async fn concurrent_calls_share_one_failed_token_fetch() {
+    let tokens = TokenEndpoint::start(Duration::from_millis(300), 500).await;
+    let backend = StandIn::always(ok_reply()).await;
+    let ponte = oauth_ponte(&backend, &tokens).await;
+    let calls = (0..20).map(|_| ponte.get("/oauth/ping"));
+    for answer in futures_util::future::join_all(calls).await {
+        answer.assert_problem(502, "backend_auth_failed");
+    }
+    assert_eq!(
+        tokens.count(),
+        1,
+        "the failure is shared, not repeated by each call"
+    );
+    // A later call asks again.
+    ponte.get("/oauth/ping").await;
+    assert_eq!(tokens.count(), 2);
+}
+
+#[tokio::test]
 async fn oauth_token_endpoint_shares_the_call_deadline() {
     // The adapter's timeout is 3s; the token endpoint takes 10s.
     let tokens = TokenEndpoint::start(Duration::from_secs(10), 200).await;

@@ -59,7 +59,7 @@ pub(crate) struct Signed {
 
 /// Why a backend could not be signed in to. The text is for the caller: it names what failed,
 /// never a secret or the token endpoint's body.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AuthError {
     /// The token endpoint did not answer within the call's budget.
     Timeout,

@@ -77,7 +77,15 @@ impl Token {
 #[derive(Default)]
 pub struct TokenCache {
     current: RwLock<Option<Arc<Token>>>,
-    fetching: tokio::sync::Mutex<()>,
+    /// Held by the one call that fetches; the others wait for its outcome.
+    fetching: tokio::sync::Mutex<Fetches>,
+}
+
+/// How many fetches were made, and how the last one failed (if it did).
+#[derive(Default)]
+struct Fetches {
+    count: u64,
+    failure: Option<AuthError>,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -105,23 +113,38 @@ impl TokenCache {
             return Ok(header);
         }
         let deadline = Instant::now() + left;
-        let Ok(_fetch) = tokio::time::timeout(left, self.fetching.lock()).await else {
+        let before = self.fetch_count();
+        let Ok(mut fetches) = tokio::time::timeout(left, self.fetching.lock()).await else {
             return Err(AuthError::Timeout);
         };
-        // Another call may have fetched one while this one waited for the lock.
+        // Another call may have fetched one while this one waited for the lock; if that fetch
+        // failed, this call shares its failure instead of asking again at once.
         if let Some(header) = self.fresh() {
             return Ok(header);
         }
+        let fetched_meanwhile = before.is_none_or(|n| n != fetches.count);
+        if fetched_meanwhile && let Some(failure) = &fetches.failure {
+            return Err(failure.clone());
+        }
+        fetches.count += 1;
         let left = deadline.saturating_duration_since(Instant::now());
-        let token = match tokio::time::timeout(left, fetch(settings, client)).await {
-            Ok(result) => result?,
-            Err(_) => return Err(AuthError::Timeout),
+        let outcome = match tokio::time::timeout(left, fetch(settings, client)).await {
+            Ok(result) => result,
+            Err(_) => Err(AuthError::Timeout),
         };
+        fetches.failure = outcome.as_ref().err().cloned();
+        let token = outcome?;
         let header = token.header.clone();
         if let Ok(mut current) = self.current.write() {
             *current = Some(Arc::new(token));
         }
         Ok(header)
+    }
+
+    /// The number of fetches so far, when no fetch is running (else `None`: this call waits
+    /// for that fetch's outcome).
+    fn fetch_count(&self) -> Option<u64> {
+        self.fetching.try_lock().ok().map(|f| f.count)
     }
 
     /// Forgets the token if it arrived before `sent_at`, so it may be the one a refused request
