@@ -269,3 +269,65 @@ async fn calls_go_through_the_configured_proxy() {
         vec!["GET http://127.0.0.1:9/service/ping HTTP/1.1".to_string()]
     );
 }
+
+#[tokio::test]
+async fn proxy_from_env_follows_http_proxy_and_other_backends_ignore_it() {
+    let (proxy, lines) = forward_proxy().await;
+    let direct = crate::common::StandIn::always(crate::ok_reply()).await;
+    let dir = adapter_dir("fromenv");
+    std::fs::copy(
+        crate::common::repo_path("tests/outauth-adapters/plain.yaml"),
+        dir.path().join("plain.yaml"),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A process of its own: the variables are the process environment.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"));
+    command
+        .args(["serve", "--adapters"])
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("PROXIED_URL", "http://127.0.0.1:9/service")
+        .env("BACKEND_URL", &direct.url)
+        .env("HTTP_PROXY", &proxy)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for unset in [
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "http_proxy",
+    ] {
+        command.env_remove(unset);
+    }
+    let mut child = command.spawn().expect("ponte starts");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client
+        .get(format!("{base}/_ponte/health"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline, "ponte did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let via_proxy = client.get(format!("{base}/fromenv/ping")).send().await;
+    let direct_answer = client.get(format!("{base}/plain/ping")).send().await;
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(via_proxy.unwrap().status(), 200);
+    assert_eq!(direct_answer.unwrap().status(), 200);
+    assert_eq!(
+        *lines.lock().unwrap(),
+        vec!["GET http://127.0.0.1:9/service/ping HTTP/1.1".to_string()],
+        "only the from_env backend went through the proxy"
+    );
+    assert_eq!(direct.count(), 1);
+}
