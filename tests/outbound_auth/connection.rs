@@ -280,44 +280,23 @@ async fn proxy_from_env_follows_http_proxy_and_other_backends_ignore_it() {
         dir.path().join("plain.yaml"),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // A process of its own: the variables are the process environment.
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"));
-    command
-        .args(["serve", "--adapters"])
-        .arg(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("PROXIED_URL", "http://127.0.0.1:9/service")
-        .env("BACKEND_URL", &direct.url)
-        .env("HTTP_PROXY", &proxy)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for unset in [
-        "NO_PROXY",
-        "no_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "http_proxy",
-    ] {
-        command.env_remove(unset);
-    }
-    let mut child = command.spawn().expect("ponte starts");
+    let (mut child, base) = serve_process(dir.path(), |command| {
+        command
+            .env("PROXIED_URL", "http://127.0.0.1:9/service")
+            .env("BACKEND_URL", &direct.url)
+            .env("HTTP_PROXY", &proxy);
+        for unset in [
+            "NO_PROXY",
+            "no_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "http_proxy",
+        ] {
+            command.env_remove(unset);
+        }
+    })
+    .await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while client
-        .get(format!("{base}/_ponte/health"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(std::time::Instant::now() < deadline, "ponte did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let via_proxy = client.get(format!("{base}/fromenv/ping")).send().await;
     let direct_answer = client.get(format!("{base}/plain/ping")).send().await;
     child.kill().ok();
@@ -330,4 +309,72 @@ async fn proxy_from_env_follows_http_proxy_and_other_backends_ignore_it() {
         "only the from_env backend went through the proxy"
     );
     assert_eq!(direct.count(), 1);
+}
+
+/// `ponte serve` as a process of its own over `dir` (for settings read from the process
+/// environment), once it answers; the caller kills it.
+async fn serve_process(
+    dir: &std::path::Path,
+    env: impl FnOnce(&mut std::process::Command),
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"));
+    command
+        .args(["serve", "--adapters"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    env(&mut command);
+    let child = command.spawn().expect("ponte starts");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client
+        .get(format!("{base}/_ponte/health"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(std::time::Instant::now() < deadline, "ponte did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+#[tokio::test]
+async fn ssl_cert_file_does_not_override_an_adapters_ca_file() {
+    let (own, other) = (Pki::new(), Pki::new());
+    // The server's certificate is from `other`; the machine's SSL_CERT_FILE trusts `other`;
+    // the adapter trusts only its own CA.
+    let (url, seen) = tls_backend(&other, false).await;
+    let dir = adapter_dir("privateca");
+    std::fs::copy(
+        crate::common::repo_path("tests/outauth-adapters/plain.yaml"),
+        dir.path().join("plain.yaml"),
+    )
+    .unwrap();
+    let (mut child, base) = serve_process(dir.path(), |command| {
+        command
+            .env("BACKEND_URL", &url)
+            .env("CA_FILE", own.path("ca.pem"))
+            .env("SSL_CERT_FILE", other.path("ca.pem"));
+    })
+    .await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let own_ca = client.get(format!("{base}/privateca/ping")).send().await;
+    let system = client.get(format!("{base}/plain/ping")).send().await;
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(own_ca.unwrap().status(), 502, "ca_file is the only trust");
+    assert_eq!(
+        system.unwrap().status(),
+        200,
+        "SSL_CERT_FILE is in effect for a backend without ca_file"
+    );
+    assert_eq!(seen.lock().unwrap().requests, vec![false]);
 }
