@@ -427,3 +427,24 @@ async fn a_reload_keeps_the_oauth_token_until_the_credentials_change() {
     assert_eq!(call().await, 502);
     assert_eq!(tokens.count(), 2);
 }
+
+#[tokio::test]
+async fn offline_runs_load_adapters_whose_credentials_are_not_set() {
+    // `ponte test` and `serve --mock` never reach a backend: unset variables are empty, and
+    // neither a token URL nor a certificate file is needed.
+    let options = ponte::plan::LoadOptions {
+        missing_env_is_empty: true,
+        ..Default::default()
+    };
+    for adapter in ["oauth", "mtls", "wsse"] {
+        let dir = adapter_dir(adapter);
+        let url = |name: &str| (name == "BACKEND_URL").then(|| "http://127.0.0.1:9".to_string());
+        let loaded = ponte::plan::load_dir_with(dir.path(), &url, &options);
+        let text: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(loaded.plan.is_some(), "{adapter}: {text:?}");
+    }
+    // A live load of the same adapter without its variables is refused.
+    let dir = adapter_dir("oauth");
+    let url = |name: &str| (name == "BACKEND_URL").then(|| "http://127.0.0.1:9".to_string());
+    assert!(ponte::plan::load_dir(dir.path(), &url).plan.is_none());
+}

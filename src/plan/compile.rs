@@ -121,7 +121,7 @@ fn compile_with<'k, R: RouteKeys>(
     let (auth, connection) = crate::backend::auth::compile_access(
         &model.backend,
         file,
-        options.redirect.is_some(),
+        options.redirect.is_some() || options.missing_env_is_empty,
         errors,
     );
     if let Some(backend) = &mut backend {

@@ -121,19 +121,19 @@ impl Credentials {
     }
 }
 
-/// `backend.auth`, `backend.tls` and `backend.proxy` of one adapter, compiled. `offline` (the
-/// stand-in of `ponte test`) checks `auth` but signs nothing and connects directly: the
-/// stand-in checks what the route sends, not ponte's credentials, and needs no certificate.
+/// `backend.auth`, `backend.tls` and `backend.proxy` of one adapter, compiled. `offline` runs
+/// (`ponte test`, `serve --mock`: backends are never reached, and unset variables are empty)
+/// check the shape of `auth` only, sign nothing and read no certificate files.
 pub(crate) fn compile_access(
     backend: &Backend,
     adapter_file: &std::path::Path,
     offline: bool,
     errors: &mut Diagnostics,
 ) -> (Option<OutboundAuth>, connection::Connection) {
-    let auth = compile(backend, errors);
-    if offline {
+    if !check_shape(backend, errors) || offline {
         return (None, connection::Connection::default());
     }
+    let auth = compile(backend, errors);
     let connection = connection::compile(
         backend,
         adapter_file,
@@ -143,10 +143,12 @@ pub(crate) fn compile_access(
     (auth, connection)
 }
 
-/// The compiled `backend.auth`, checked: exactly one scheme, `ws_security` on SOAP backends
-/// only, values that fit in a header.
-fn compile(backend: &Backend, errors: &mut Diagnostics) -> Option<OutboundAuth> {
-    let auth = backend.auth.as_ref()?;
+/// Whether `backend.auth` (if any) names exactly one scheme, and `ws_security` only on a SOAP
+/// backend.
+fn check_shape(backend: &Backend, errors: &mut Diagnostics) -> bool {
+    let Some(auth) = &backend.auth else {
+        return true;
+    };
     let a = &auth.value;
     let given = [
         a.basic.as_ref().map(|s| s.span),
@@ -160,8 +162,24 @@ fn compile(backend: &Backend, errors: &mut Diagnostics) -> Option<OutboundAuth> 
             Diagnostic::error(auth.span, "`auth` takes exactly one scheme")
                 .with_help("one of basic, bearer, api_key, oauth2, ws_security"),
         );
-        return None;
+        return false;
     }
+    if let Some(wsse) = &a.ws_security
+        && backend.soap.is_none()
+    {
+        errors.push(
+            Diagnostic::error(wsse.span, "`ws_security` is for SOAP backends")
+                .with_help("use basic, bearer, api_key or oauth2 for this backend"),
+        );
+        return false;
+    }
+    true
+}
+
+/// The compiled `backend.auth` (its shape checked already): values that fit in a header, a
+/// token URL that is one.
+fn compile(backend: &Backend, errors: &mut Diagnostics) -> Option<OutboundAuth> {
+    let a = &backend.auth.as_ref()?.value;
     if let Some(basic) = &a.basic {
         let pair = format!("{}:{}", basic.value.user, basic.value.password);
         let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
@@ -188,13 +206,6 @@ fn compile(backend: &Backend, errors: &mut Diagnostics) -> Option<OutboundAuth> 
         return OAuthSettings::compile(&oauth.value, errors).map(OutboundAuth::OAuth2);
     }
     let wsse = a.ws_security.as_ref()?;
-    if backend.soap.is_none() {
-        errors.push(
-            Diagnostic::error(wsse.span, "`ws_security` is for SOAP backends")
-                .with_help("use basic, bearer, api_key or oauth2 for this backend"),
-        );
-        return None;
-    }
     Some(OutboundAuth::WsSecurity(WsSecurity::compile(&wsse.value)))
 }
 
