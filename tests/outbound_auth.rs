@@ -339,33 +339,82 @@ async fn the_python_checker_catches_a_wrong_digest() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("does not match"));
 }
 
-#[tokio::test]
-async fn recordings_keep_no_outbound_credentials() {
-    let backend = StandIn::always(read_reply()).await;
-    let recordings = tempfile::tempdir().unwrap();
-    let vars: HashMap<String, String> = HashMap::from([
-        ("BACKEND_URL".into(), backend.url.clone()),
-        ("WSSE_PASSWORD".into(), "wsse-pass-42".into()),
-    ]);
-    let dir = adapter_dir("wsse");
+/// ponte over one test adapter with a recorder (`serve --record`) writing into `recordings`.
+async fn recording(adapter: &str, vars: &[(&str, &str)], recordings: &std::path::Path) -> Ponte {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let dir = adapter_dir(adapter);
     let lookup = move |n: &str| vars.get(n).cloned();
     let plan = ponte::plan::load_dir(dir.path(), &lookup).plan.unwrap();
-    let recorder = ponte::fixture::record::Recorder::new(recordings.path().to_path_buf(), vec![]);
+    let recorder = ponte::fixture::record::Recorder::new(recordings.to_path_buf(), vec![]);
     let settings = ponte::server::Settings {
         observers: vec![Arc::new(recorder)],
         ..Default::default()
     };
-    let ponte = Ponte::serve(plan, settings).await;
-    let answer = ponte.get("/wsse/read").await;
+    Ponte::serve(plan, settings).await
+}
+
+/// Every file under `dir`, as text.
+fn all_text(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text.push_str(&all_text(&path));
+        } else {
+            text.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn recordings_keep_no_outbound_credentials() {
+    let recordings = tempfile::tempdir().unwrap();
+    let soap = StandIn::always(read_reply()).await;
+    let env = [
+        ("BACKEND_URL", soap.url.as_str()),
+        ("WSSE_PASSWORD", "wsse-pass-42"),
+    ];
+    let answer = recording("wsse", &env, recordings.path())
+        .await
+        .get("/wsse/read")
+        .await;
     assert_eq!(answer.json, json!({"ok": "yes"}), "{}", answer.text);
-    assert!(backend.last().body.contains("wsse:UsernameToken"));
+    assert!(soap.last().body.contains("wsse:UsernameToken"));
+
+    let http = StandIn::always(ok_reply()).await;
+    let env = [
+        ("BACKEND_URL", http.url.as_str()),
+        ("BACKEND_PASSWORD", "basic-pass-42"),
+    ];
+    let answer = recording("basic", &env, recordings.path())
+        .await
+        .get("/basic/ping")
+        .await;
+    assert_eq!(answer.json, json!({"ok": "yes"}), "{}", answer.text);
+    assert!(header(&http.last(), "authorization").starts_with("Basic "));
 
     let case = std::fs::read_to_string(recordings.path().join("wsse/read-1.yaml")).unwrap();
     assert!(case.contains("soap_action"), "{case}");
-    for secret in ["UsernameToken", "Security", "Nonce", "wsse-pass-42"] {
+    assert!(recordings.path().join("basic/ping-1.yaml").exists());
+    // Compared in lower case: a header name may be written either way.
+    let written = all_text(recordings.path()).to_lowercase();
+    // base64("ponte:basic-pass-42") is what the Authorization header carried.
+    for secret in [
+        "UsernameToken",
+        "Security",
+        "Nonce",
+        "wsse-pass-42",
+        "Authorization",
+        "cG9udGU6YmFzaWMtcGFzcy00Mg==",
+        "basic-pass-42",
+    ] {
         assert!(
-            !case.contains(secret),
-            "`{secret}` in the recording:\n{case}"
+            !written.contains(&secret.to_lowercase()),
+            "`{secret}` in the recordings:\n{written}"
         );
     }
 }
