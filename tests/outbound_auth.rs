@@ -119,7 +119,7 @@ async fn api_key_goes_in_the_query_encoded() {
 }
 
 #[tokio::test]
-async fn a_backend_refusing_static_credentials_is_backend_auth_failed_without_its_text() {
+async fn a_backend_refusing_static_credentials_is_a_502_without_its_text() {
     let backend = guarded(|_| false).await;
     let env = [
         ("BACKEND_URL", backend.url.as_str()),
