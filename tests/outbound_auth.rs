@@ -319,6 +319,34 @@ async fn ws_security_digest_checks_out_in_an_independent_implementation() {
 }
 
 #[tokio::test]
+async fn ws_security_joins_the_soap_headers_of_a_soap_12_envelope() {
+    let reply = common::soap12(r#"<ReadResponse xmlns="urn:lab"><Ok>yes</Ok></ReadResponse>"#);
+    let backend = StandIn::always(Reply::xml(200, reply).with_type("application/soap+xml")).await;
+    let env = [
+        ("BACKEND_URL", backend.url.as_str()),
+        ("WSSE_PASSWORD", "p&ss"),
+    ];
+    let answer = ponte_with("wsse12", &env).await.get("/wsse12/read").await;
+    assert_eq!(answer.json, json!({"ok": "yes"}), "{}", answer.text);
+    let wsse = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+    // Well-formed (leaves() parses it), the password text escaped and read back whole.
+    let leaves = common::leaves(&backend.last().body);
+    for expected in [
+        common::leaf(wsse, "Username", "ponte"),
+        common::leaf(wsse, "Password", "p&ss"),
+        common::leaf("urn:h", "Session", "s-1"),
+    ] {
+        assert!(leaves.contains(&expected), "{expected:?} not in {leaves:?}");
+    }
+    let body = backend.last().body;
+    let header = body.find("<soap:Header>").expect("a soap:Header");
+    assert!(
+        header < body.find("wsse:Security").unwrap()
+            && body.find("wsse:Security") < body.find("<soap:Body>")
+    );
+}
+
+#[tokio::test]
 async fn the_python_checker_catches_a_wrong_digest() {
     // The checker itself must be able to fail: a wrong password does not verify.
     let backend = StandIn::always(read_reply()).await;
