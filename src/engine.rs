@@ -143,6 +143,7 @@ fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {
         SendError::Broken(why) => Problem::bad_reply(format!(
             "the backend connection failed while reading the reply: {why}"
         )),
+        SendError::Auth(why) => Problem::of(crate::problem::Catalog::BackendAuthFailed, why),
     }
 }
 

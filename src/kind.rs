@@ -58,6 +58,9 @@ pub struct BackendRequest {
     pub target: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
+    /// SOAP with `ws_security`: the byte offset inside the envelope's `soap:Header` where the
+    /// security header goes when the request is sent (`backend::auth`).
+    pub security_slot: Option<usize>,
 }
 
 /// A backend's reply, read whole.
@@ -83,6 +86,7 @@ impl Call {
                 target: String::new(),
                 headers: soap.headers.clone(),
                 body: Bytes::from(soap.render(values)),
+                security_slot: soap.security_slot,
             },
             Call::Graphql(graphql) => BackendRequest {
                 method: reqwest::Method::POST,
@@ -92,12 +96,14 @@ impl Call {
                     (ACCEPT, GRAPHQL_ACCEPT.clone()),
                 ],
                 body: Bytes::from(graphql.body(values)?),
+                security_slot: None,
             },
             Call::Http(http) => BackendRequest {
                 method: http.method.clone(),
                 target: http.target(values)?,
                 headers: http.headers.clone(),
                 body: Bytes::from(http.body(values)),
+                security_slot: None,
             },
         })
     }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use bytes::Bytes;
 
+use super::auth::connection::Connection;
+use super::auth::{AuthError, Credentials, OutboundAuth};
 use super::breaker::{Breaker, BreakerSettings};
 use crate::kind::{BackendReply, BackendRequest};
 
@@ -43,24 +45,30 @@ fn shared_client() -> Result<reqwest::Client, String> {
         std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            reqwest::Client::builder()
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(256)
-                // Each attempt has its own deadline too; this only bounds a hanging connect.
-                .connect_timeout(Duration::from_secs(5))
-                .tcp_nodelay(true)
+            client_builder()
                 .no_proxy()
-                // The adapter's URL is the backend: a redirect is answered as what it is (a
-                // 502 naming the status), never followed with the adapter's headers to
-                // wherever it points.
-                .redirect(reqwest::redirect::Policy::none())
-                // Retries are ponte's, per route (`backend.retry`, idempotent routes only).
-                // reqwest's own would clone every request in case it is needed.
-                .retry(reqwest::retry::never())
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))
         })
         .clone()
+}
+
+/// The settings every backend client has; a backend with its own TLS or proxy settings
+/// (`backend.tls`, `backend.proxy`) gets a client of its own built from these.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        // Each attempt has its own deadline too; this only bounds a hanging connect.
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        // The adapter's URL is the backend: a redirect is answered as what it is (a
+        // 502 naming the status), never followed with the adapter's headers to
+        // wherever it points.
+        .redirect(reqwest::redirect::Policy::none())
+        // Retries are ponte's, per route (`backend.retry`, idempotent routes only).
+        // reqwest's own would clone every request in case it is needed.
+        .retry(reqwest::retry::never())
 }
 
 /// Where and how one adapter's calls are sent: compiled once, immutable.
@@ -73,15 +81,24 @@ pub struct BackendSettings {
     pub headers: HeaderMap,
     pub max_connections: usize,
     pub breaker: Option<BreakerSettings>,
+    /// How calls sign in (`backend.auth`).
+    pub auth: Option<OutboundAuth>,
+    /// TLS and proxy settings (`backend.tls`, `backend.proxy`).
+    pub connection: Connection,
 }
 
-/// The live state of one backend: the shared client, the calls in flight, the breaker.
+/// The live state of one backend: the client, the calls in flight, the breaker, the OAuth token.
 #[derive(Debug)]
 pub struct BackendRuntime {
     client: reqwest::Client,
     in_flight: tokio::sync::Semaphore,
     max_connections: usize,
     breaker: Option<Breaker>,
+    /// What the client and credentials were made for (a reload that changes them makes a new
+    /// runtime).
+    auth: Option<OutboundAuth>,
+    connection: Connection,
+    credentials: Credentials,
 }
 
 #[derive(Debug, PartialEq)]
@@ -101,6 +118,8 @@ pub enum SendError {
     Unreachable(String),
     TooLarge(usize),
     Broken(String),
+    /// ponte could not sign in (the OAuth token endpoint failed): nothing was sent.
+    Auth(String),
 }
 
 /// What sending gave: the last attempt's reply or error, the time all attempts took, and how
@@ -145,11 +164,19 @@ fn retryable_status(status: u16) -> bool {
 
 impl BackendRuntime {
     pub fn new(settings: &BackendSettings, name: &str) -> Result<BackendRuntime, String> {
+        let client = if settings.connection.is_default() {
+            shared_client()?
+        } else {
+            settings.connection.client(client_builder())?
+        };
         Ok(BackendRuntime {
-            client: shared_client()?,
+            client,
             in_flight: tokio::sync::Semaphore::new(settings.max_connections),
             max_connections: settings.max_connections,
             breaker: settings.breaker.map(|b| Breaker::new(b, name)),
+            auth: settings.auth.clone(),
+            connection: settings.connection.clone(),
+            credentials: Credentials::default(),
         })
     }
 
@@ -157,6 +184,8 @@ impl BackendRuntime {
     pub fn fits(&self, settings: &BackendSettings) -> bool {
         self.max_connections == settings.max_connections
             && self.breaker.as_ref().map(Breaker::settings) == settings.breaker
+            && self.auth == settings.auth
+            && self.connection == settings.connection
     }
 
     /// The breaker's state (`closed`, `open`, `half_open`), when the backend has one.
@@ -236,17 +265,28 @@ impl BackendRuntime {
         };
         let attempts = settings.retry.attempts.max(1);
         let mut attempt = 0;
+        // An OAuth token the backend refuses is replaced and the call sent again, once.
+        let mut refreshed = 0;
         loop {
             attempt += 1;
             let left = deadline.saturating_duration_since(Instant::now());
-            let result = self.attempt(settings, &url, request, left).await;
+            let (result, sent_at) = self.attempt(settings, &url, request, left).await;
+            if refreshed == 0
+                && matches!(&result, Ok(reply) if reply.status == 401)
+                && self
+                    .credentials
+                    .token_rejected(settings.auth.as_ref(), sent_at)
+            {
+                refreshed = 1;
+                continue;
+            }
             let retryable = match &result {
                 Err(SendError::NotConnected(_)) => true,
                 Err(SendError::Timeout | SendError::Unreachable(_)) => idempotent,
                 Ok(reply) => idempotent && retryable_status(reply.status),
                 Err(_) => false,
             };
-            if !retryable || attempt >= attempts {
+            if !retryable || attempt >= attempts + refreshed {
                 return done(result, attempt);
             }
             // The backend's own Retry-After wins over the backoff; a pause that would not end
@@ -260,25 +300,40 @@ impl BackendRuntime {
         }
     }
 
+    /// One attempt within `timeout` (signing in included), and when it was signed and sent.
     async fn attempt(
         &self,
         settings: &BackendSettings,
         url: &reqwest::Url,
         request: &BackendRequest,
         timeout: Duration,
-    ) -> Result<BackendReply, SendError> {
-        let mut builder = self
-            .client
-            .request(request.method.clone(), url.clone())
-            .body(request.body.clone());
-        if !settings.headers.is_empty() {
-            builder = builder.headers(settings.headers.clone());
-        }
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
+    ) -> (Result<BackendReply, SendError>, Instant) {
+        let mut sent_at = Instant::now();
         let max_reply = settings.max_reply;
+        let auth = settings.auth.as_ref();
         let exchange = async {
+            let signed = self
+                .credentials
+                .sign(auth, &self.client, url, request, timeout)
+                .await
+                .map_err(|e| match e {
+                    AuthError::Timeout => SendError::Timeout,
+                    AuthError::Failed(why) => SendError::Auth(why),
+                })?;
+            let mut builder = self
+                .client
+                .request(request.method.clone(), signed.url)
+                .body(signed.body);
+            if !settings.headers.is_empty() {
+                builder = builder.headers(settings.headers.clone());
+            }
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            if let Some((name, value)) = signed.header {
+                builder = builder.header(name, value);
+            }
+            sent_at = Instant::now();
             let mut response = builder.send().await.map_err(classify)?;
             let status = response.status().as_u16();
             let content_type = response
@@ -313,10 +368,11 @@ impl BackendRuntime {
                 retry_after,
             })
         };
-        match tokio::time::timeout(timeout, exchange).await {
+        let result = match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(SendError::Timeout),
-        }
+        };
+        (result, sent_at)
     }
 }
 
@@ -361,6 +417,9 @@ fn random_unit() -> f64 {
 fn classify(e: reqwest::Error) -> SendError {
     if e.is_timeout() {
         return SendError::Timeout;
+    }
+    if let Some(tls) = super::auth::connection::tls_failure(&e) {
+        return SendError::NotConnected(tls.to_string());
     }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     let mut io_kind = None;

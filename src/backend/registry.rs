@@ -56,6 +56,8 @@ mod tests {
             headers: Default::default(),
             max_connections,
             breaker: None,
+            auth: None,
+            connection: Default::default(),
         }
     }
 

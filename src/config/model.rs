@@ -91,6 +91,18 @@ pub struct Backend {
     /// Extra HTTP headers sent with every backend call (values may use `${ENV}`).
     #[serde(default)]
     pub headers: IndexMap<Spanned<String>, String>,
+    /// How ponte signs in to the backend: one of `basic`, `bearer`, `api_key`, `oauth2`,
+    /// `ws_security` (SOAP). None unless given.
+    #[serde(default)]
+    pub auth: Option<Spanned<crate::backend::auth::config::BackendAuth>>,
+    /// TLS for this backend: a CA bundle of its own, a client certificate (mTLS).
+    #[serde(default)]
+    pub tls: Option<crate::backend::auth::config::BackendTls>,
+    /// An outbound proxy: a URL (`http://proxy.internal:3128`), or `from_env` to follow
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. Without it ponte connects directly and ignores
+    /// those variables.
+    #[serde(default)]
+    pub proxy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

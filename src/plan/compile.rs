@@ -37,7 +37,12 @@ pub fn compile_adapter(
             let Some(soap) = &a.backend.soap else {
                 return Err(errors.into_vec());
             };
-            let settings = SoapSettings::compile(soap, &mut errors);
+            let mut settings = SoapSettings::compile(soap, &mut errors);
+            settings.ws_security = a
+                .backend
+                .auth
+                .as_ref()
+                .is_some_and(|auth| auth.value.ws_security.is_some());
             compile_with(
                 a,
                 &soap.url,
@@ -112,7 +117,17 @@ fn compile_with<'k, R: RouteKeys>(
         Some(base) => base.join(&model.name.value).ok(),
         None => check_url(url, errors),
     };
-    let backend = compile_backend(&model.backend, url, errors);
+    let mut backend = compile_backend(&model.backend, url, errors);
+    let (auth, connection) = crate::backend::auth::compile_access(
+        &model.backend,
+        file,
+        options.redirect.is_some() || options.missing_env_is_empty,
+        errors,
+    );
+    if let Some(backend) = &mut backend {
+        backend.auth = auth;
+        backend.connection = connection;
+    }
     let adapter_auth = crate::auth::compile(model.auth.as_ref(), &model.name.value, file, errors);
     let mut routes = Vec::new();
     let mut routers: HashMap<HttpMethod, matchit::Router<usize>> = HashMap::new();
@@ -258,6 +273,8 @@ fn compile_backend(
         headers,
         max_connections,
         breaker,
+        auth: None,
+        connection: Default::default(),
     })
 }
 

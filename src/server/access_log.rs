@@ -267,7 +267,7 @@ fn write_digits(mut n: u64, width: usize, out: &mut Vec<u8>) {
 }
 
 /// `2026-11-30T05:31:00.123456Z`.
-fn write_timestamp(now: SystemTime, out: &mut Vec<u8>) {
+pub(crate) fn write_timestamp(now: SystemTime, out: &mut Vec<u8>) {
     let since = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();

@@ -27,6 +27,9 @@ pub struct SoapCall {
     /// The HTTP headers every call of the route sends, built once.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     envelope: Template,
+    /// With `ws_security`: where in the rendered envelope (inside `soap:Header`) the security
+    /// header goes. Only static text comes before it, so the offset is the same for every call.
+    pub security_slot: Option<usize>,
     /// The Body's content as the JSON a reader makes of it (local names, text values).
     body: Skeleton,
     /// The namespace of the Body's elements, when all are in the target namespace.
@@ -64,6 +67,8 @@ pub struct SoapSettings {
     pub action_template: Option<String>,
     pub prefixes: IndexMap<String, String>,
     pub headers: Option<Tree>,
+    /// `backend.auth.ws_security` is set: every envelope has a `soap:Header` with a slot for it.
+    pub ws_security: bool,
 }
 
 impl SoapSettings {
@@ -100,6 +105,7 @@ impl SoapSettings {
             action_template: soap.soap_action.as_ref().map(|a| a.value.clone()),
             prefixes,
             headers: soap.headers.as_ref().map(|h| h.0.clone()),
+            ws_security: false,
         }
     }
 
@@ -184,9 +190,11 @@ impl SoapSettings {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope{}>",
             template::namespace_declarations(&decls)
         );
+        const HEADER_OPEN: &str = "<soap:Header>";
+        let security_slot = self.ws_security.then(|| open.len() + HEADER_OPEN.len());
         let mut parts: Vec<template::Piece> = vec![template::Piece::Static(open)];
-        if !header_xml.is_empty() {
-            parts.push(template::Piece::Static("<soap:Header>".into()));
+        if !header_xml.is_empty() || self.ws_security {
+            parts.push(template::Piece::Static(HEADER_OPEN.into()));
             parts.extend(header_xml.into_pieces());
             parts.push(template::Piece::Static("</soap:Header>".into()));
         }
@@ -241,6 +249,7 @@ impl SoapSettings {
             content_type,
             headers,
             envelope: Template::from_pieces(parts),
+            security_slot,
             body: body_json,
             body_namespace,
         }
