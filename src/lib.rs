@@ -13,6 +13,7 @@ pub(crate) mod faults;
 pub mod fixture;
 pub mod graphql;
 pub mod kind;
+pub(crate) mod limits;
 pub(crate) mod mapping;
 pub mod plan;
 pub mod problem;
@@ -21,6 +22,7 @@ pub mod reload;
 pub mod schema;
 pub mod server;
 pub mod soap;
+pub mod state;
 pub mod xml;
 pub mod xmlhttp;
 

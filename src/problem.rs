@@ -46,10 +46,14 @@ pub enum Catalog {
     BackendAuthFailed,
     /// No adapter is loaded.
     NotReady,
+    /// Over a rate limit: the caller's, or the backend's quota (`Retry-After`).
+    RateLimited,
+    /// The shared state (Redis) cannot be reached and is set to fail closed (`Retry-After`).
+    StateUnavailable,
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 15] = [
+    pub const ALL: [Catalog; 17] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -65,6 +69,8 @@ impl Catalog {
         Catalog::BackendFault,
         Catalog::BackendAuthFailed,
         Catalog::NotReady,
+        Catalog::RateLimited,
+        Catalog::StateUnavailable,
     ];
 
     /// Status, code and title.
@@ -87,6 +93,8 @@ impl Catalog {
             Catalog::BackendFault => (502, "backend_fault", "Backend error"),
             Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
             Catalog::NotReady => (503, "not_ready", "Not ready"),
+            Catalog::RateLimited => (429, "rate_limited", "Too many requests"),
+            Catalog::StateUnavailable => (503, "state_unavailable", "Service unavailable"),
         }
     }
 

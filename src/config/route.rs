@@ -21,6 +21,7 @@ pub(crate) struct Common<'a> {
     pub not_found: Option<&'a Spanned<String>>,
     /// Reply paths that are always arrays (XML kinds only; empty for the others).
     pub arrays: &'a [Spanned<String>],
+    pub cache: Option<&'a super::model::CacheConfig>,
 }
 
 /// A kind's route type (declared with `route_type!`).
@@ -68,6 +69,10 @@ macro_rules! route_type {
             /// A path in the reply: when it is missing, null or empty, the route answers 404.
             #[serde(default)]
             pub not_found: Option<$crate::config::Spanned<String>>,
+            /// GET routes: keep answers for `ttl` and serve them again to calls with the same
+            /// inputs (and `vary` headers). Off unless given.
+            #[serde(default)]
+            pub cache: Option<$crate::config::model::CacheConfig>,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -87,6 +92,7 @@ macro_rules! route_type {
                     idempotent: self.idempotent,
                     not_found: self.not_found.as_ref(),
                     arrays: arrays(self),
+                    cache: self.cache.as_ref(),
                 }
             }
         }

@@ -164,7 +164,23 @@ fn compile_with<'k, R: RouteKeys>(
         backend: backend?,
         routes,
         routers,
+        inbound_limit: compile_inbound_limit(model.rate_limit.as_ref(), errors),
     })
+}
+
+/// The adapter's `rate_limit` (per caller); it has no queue: a caller over it is told at once.
+fn compile_inbound_limit(
+    config: Option<&Spanned<crate::config::model::RateLimitConfig>>,
+    errors: &mut Diagnostics,
+) -> Option<crate::limits::Quota> {
+    let config = config?;
+    if let Some(queue) = &config.value.queue {
+        errors.push(
+            Diagnostic::error(queue.span, "`queue` is for `backend.rate_limit` only")
+                .with_help("a caller over its own limit is answered 429 at once"),
+        );
+    }
+    crate::limits::compile_quota(config, errors)
 }
 
 /// The adapter-wide backend settings: timeouts, retries, limits, headers.
@@ -244,6 +260,13 @@ fn compile_backend(
                 .map_or(Duration::from_secs(30), |d| d.value.0),
         }
     });
+    let rate_limit = backend.rate_limit.as_ref().and_then(|config| {
+        let quota = crate::limits::compile_quota(config, errors)?;
+        Some(crate::limits::OutboundQuota {
+            quota,
+            queue: config.value.queue.as_ref().map_or(0, |q| q.value),
+        })
+    });
     Some(BackendSettings {
         url: url?,
         timeout,
@@ -252,6 +275,7 @@ fn compile_backend(
         headers,
         max_connections,
         breaker,
+        rate_limit,
     })
 }
 

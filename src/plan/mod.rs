@@ -35,6 +35,8 @@ pub struct AdapterPlan {
     pub backend: BackendSettings,
     pub routes: Vec<RoutePlan>,
     routers: HashMap<HttpMethod, matchit::Router<usize>>,
+    /// What each caller may ask of this adapter (`rate_limit`).
+    pub inbound_limit: Option<crate::limits::Quota>,
 }
 
 pub struct RoutePlan {

@@ -116,6 +116,9 @@ async fn translate<'p>(
         }
     };
     access.route = &route.name;
+    if let Some(limiter) = &served.inbound[index] {
+        limiter.admit(&caller_of(&request)).await?;
+    }
 
     let query: Vec<(String, String)> = request
         .uri()
@@ -168,6 +171,18 @@ async fn translate<'p>(
         }
     }
     outcome.result
+}
+
+/// Who is calling: the peer address (when the server was started with connection info).
+fn caller_of(request: &Request) -> crate::caller::Caller {
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    crate::caller::Caller {
+        address,
+        credential: None,
+    }
 }
 
 /// How long the caller said it waits, in seconds, in the header the settings name
