@@ -370,6 +370,7 @@ async fn serve(
         access_log,
         caller_timeout_header,
         shared_state: state.config(),
+        cache_size: state.cache_size,
         ..Settings::default()
     };
     let mut mocks = None;

@@ -4,6 +4,7 @@
 //! handling (`server`, `engine`), with `xml`, `soap`, `mapping` and `backend` doing the parts.
 
 pub mod backend;
+pub mod cache;
 pub(crate) mod caller;
 pub mod cli;
 pub(crate) mod config;

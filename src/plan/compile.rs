@@ -93,7 +93,7 @@ pub fn compile_adapter(
     }
 }
 
-fn compile_with<'k, R: RouteKeys>(
+fn compile_with<'k, R: RouteKeys + std::fmt::Debug>(
     model: &'k AdapterFile<R>,
     url: &Spanned<String>,
     file: &FsPath,
@@ -146,7 +146,12 @@ fn compile_with<'k, R: RouteKeys>(
         let compiled = super::route::compile_route(name, &common, errors, |refs, used, errors| {
             kind(name, route, refs, used, errors)
         });
-        if let (Some(plan), true) = (compiled, !errors.errors_since(before)) {
+        if let (Some(mut plan), true) = (compiled, !errors.errors_since(before)) {
+            plan.fingerprint = crate::cache::fingerprint(&[
+                &model.name.value,
+                &format!("{route:?}"),
+                &format!("{:?}", model.backend),
+            ]);
             let router = routers.entry(plan.method).or_default();
             if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
                 errors.push(Diagnostic::error(

@@ -52,6 +52,11 @@ pub struct RoutePlan {
     pub timeout: Option<Duration>,
     /// Whether the backend call may be repeated: GET, PUT, DELETE, or `idempotent: true`.
     pub idempotent: bool,
+    /// Answers kept and served again (`cache:`, GET routes).
+    pub cache: Option<crate::cache::CachePolicy>,
+    /// A hash of the route's and its backend's settings: cached answers of a changed route are
+    /// never served (its key changes).
+    pub fingerprint: u64,
 }
 
 pub enum RouteMatch<'a> {

@@ -156,6 +156,10 @@ pub(super) fn compile_route<'r>(
         idempotent: route
             .idempotent
             .unwrap_or_else(|| route.method.value.is_idempotent()),
+        cache: route
+            .cache
+            .and_then(|c| crate::cache::compile_policy(c, route.method.value, errors)),
+        fingerprint: 0,
     })
 }
 

@@ -26,6 +26,8 @@ struct Access<'a> {
     backend: Option<std::time::Duration>,
     /// The fixture that answered, in mock mode.
     fixture: Option<String>,
+    /// Set when the answer came through the response cache.
+    freshness: Option<crate::cache::Freshness>,
 }
 
 /// Names the fixture that produced a mock answer.
@@ -44,6 +46,13 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         Err(problem) => problem_response(problem, &id),
     };
     id.stamp(&mut response);
+    if let Some(fresh) = access.freshness {
+        let headers = response.headers_mut();
+        headers.insert(header::AGE, HeaderValue::from(fresh.age));
+        if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", fresh.max_age)) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
+    }
     if let Some(name) = &access.fixture
         && let Ok(value) = HeaderValue::from_str(name)
     {
@@ -141,11 +150,67 @@ async fn translate<'p>(
     let values = input::decode(&route.inputs, &call_parts)
         .map_err(|errors| Problem::bad_input(json!(errors)))?;
     let runtime = &served.runtimes[index];
-    let to = CallTo {
+    let Some(policy) = &route.cache else {
+        let call = BackendCall {
+            adapter,
+            runtime,
+            route,
+            values: &values,
+            request_id,
+            parts: &parts,
+            body: body.as_ref(),
+        };
+        return call_backend(state, call, access).await;
+    };
+    let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
+    let call = BackendCall {
         adapter,
         runtime,
         route,
         values: &values,
+        request_id,
+        parts: &parts,
+        body: body.as_ref(),
+    };
+    let kept = state
+        .cache
+        .answer(key, policy, call_backend(state, call, access))
+        .await?;
+    access.freshness = Some(kept.freshness());
+    kept.answer.clone()
+}
+
+/// What one backend call needs from the request.
+struct BackendCall<'p, 'r> {
+    adapter: &'p crate::plan::AdapterPlan,
+    runtime: &'p crate::backend::http::BackendRuntime,
+    route: &'p crate::plan::RoutePlan,
+    values: &'r [Option<Value>],
+    request_id: &'r str,
+    parts: &'r axum::http::request::Parts,
+    body: Option<&'r Value>,
+}
+
+/// Calls the backend through the engine and lets the observers see the finished call.
+async fn call_backend<'p>(
+    state: &AppState,
+    call: BackendCall<'p, '_>,
+    access: &mut Access<'p>,
+) -> Result<Vec<u8>, Problem> {
+    let BackendCall {
+        adapter,
+        runtime,
+        route,
+        values,
+        request_id,
+        parts,
+        body,
+    } = call;
+    let to = CallTo {
+        adapter,
+        runtime,
+        route,
+        values,
         request_id,
         caller_budget: caller_budget(
             state.settings.caller_timeout_header.as_ref(),
@@ -162,8 +227,8 @@ async fn translate<'p>(
             method: parts.method.as_str(),
             path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
             headers: &parts.headers,
-            body: body.as_ref(),
-            values: &values,
+            body,
+            values,
             outcome: &outcome,
         };
         for observer in &state.settings.observers {

@@ -37,6 +37,8 @@ pub struct Settings {
     /// Where replicas share rate-limit counters and cached answers (`serve --redis`); `None`
     /// keeps them in this process.
     pub shared_state: Option<crate::state::SharedStateConfig>,
+    /// Total bytes of answers the response cache keeps in this process.
+    pub cache_size: u64,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -53,6 +55,7 @@ impl Default for Settings {
             observers: Vec::new(),
             access_log: access_log::AccessLog::off(),
             shared_state: None,
+            cache_size: crate::cache::DEFAULT_CACHE_SIZE,
         }
     }
 }
@@ -72,6 +75,8 @@ pub struct AppState {
     pub served: ArcSwap<Served>,
     registry: Registry,
     inbound: crate::limits::inbound::Limiters,
+    /// Answers of `cache:` routes; outlives plans (a changed route has other keys).
+    pub(crate) cache: crate::cache::ResponseCache,
     pub settings: Settings,
     /// The outcome of the last reload, if there was one.
     last_reload: std::sync::Mutex<Option<crate::reload::ReloadStatus>>,
@@ -85,6 +90,7 @@ impl AppState {
         };
         let registry = Registry::sharing(shared.clone());
         let runtimes = registry.attach(backends(&plan))?;
+        let cache = crate::cache::ResponseCache::new(settings.cache_size, shared.clone());
         let inbound = crate::limits::inbound::Limiters::sharing(shared);
         let limiters = inbound.attach(&plan);
         Ok(Arc::new(AppState {
@@ -95,6 +101,7 @@ impl AppState {
             }),
             registry,
             inbound,
+            cache,
             settings,
             last_reload: std::sync::Mutex::default(),
         }))

@@ -180,7 +180,7 @@ fn why(e: &redis::RedisError) -> String {
 }
 
 /// `serve` flags for shared state.
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct StateArgs {
     /// Share rate-limit counters and cached answers with other replicas in this Redis
     /// (`redis://host:6379/0`). Unset or empty: state stays in this process.
@@ -190,6 +190,9 @@ pub struct StateArgs {
     /// answers 503 `state_unavailable`.
     #[arg(long, value_enum, default_value_t, env = "PONTE_REDIS_ON_FAILURE")]
     pub redis_on_failure: OnFailure,
+    /// Bytes of answers the response cache keeps in this process (least used go first).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::cache::DEFAULT_CACHE_SIZE)]
+    pub cache_size: u64,
 }
 
 impl StateArgs {
