@@ -1,5 +1,5 @@
 //! Rate limits: a backend's quota (outbound, with a queue or failing fast) and what each caller
-//! may ask of an adapter (inbound, per client address).
+//! may ask of an adapter or one of its routes (inbound, per client address).
 
 mod common;
 
@@ -178,4 +178,23 @@ async fn each_client_address_has_its_own_inbound_limit() {
     // Another address is counted on its own.
     assert_eq!(get(&second).await.status, 200);
     assert_eq!(backend.count(), 3, "the refused call was not sent");
+}
+
+#[tokio::test]
+async fn a_route_with_its_own_limit_counts_apart_from_the_adapters() {
+    let backend = StandIn::always(ok()).await;
+    let ponte = ponte(&backend).await;
+    let client = client_from(Ipv4Addr::new(127, 0, 0, 3));
+    let get = |path: &str| ponte.send(client.get(ponte.url(path)));
+    assert_eq!(get("/guarded/strict").await.status, 200);
+    get("/guarded/strict")
+        .await
+        .assert_problem(429, "rate_limited");
+    // The adapter's own limit (2 a day) is untouched by the route's calls.
+    assert_eq!(get("/guarded/read").await.status, 200);
+    assert_eq!(get("/guarded/read").await.status, 200);
+    get("/guarded/read")
+        .await
+        .assert_problem(429, "rate_limited");
+    assert_eq!(backend.count(), 3);
 }

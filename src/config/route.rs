@@ -22,6 +22,7 @@ pub(crate) struct Common<'a> {
     /// Reply paths that are always arrays (XML kinds only; empty for the others).
     pub arrays: &'a [Spanned<String>],
     pub cache: Option<&'a super::model::CacheConfig>,
+    pub rate_limit: Option<&'a Spanned<super::model::RateLimitConfig>>,
 }
 
 /// A kind's route type (declared with `route_type!`).
@@ -73,6 +74,9 @@ macro_rules! route_type {
             /// inputs (and `vary` headers). Off unless given.
             #[serde(default)]
             pub cache: Option<$crate::config::model::CacheConfig>,
+            /// What each caller may ask of this route, instead of the adapter's `rate_limit`.
+            #[serde(default)]
+            pub rate_limit: Option<$crate::config::Spanned<$crate::config::model::RateLimitConfig>>,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -93,6 +97,7 @@ macro_rules! route_type {
                     not_found: self.not_found.as_ref(),
                     arrays: arrays(self),
                     cache: self.cache.as_ref(),
+                    rate_limit: self.rate_limit.as_ref(),
                 }
             }
         }

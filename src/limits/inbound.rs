@@ -46,46 +46,70 @@ impl InboundLimiter {
     }
 }
 
-/// The inbound limiters of the served adapters, by adapter name: a new plan keeps an adapter's
+/// One adapter's inbound limiters: its own, and those of routes with their own `rate_limit`.
+#[derive(Clone, Default)]
+pub(crate) struct AdapterLimiters {
+    adapter: Option<Arc<InboundLimiter>>,
+    routes: Vec<Option<Arc<InboundLimiter>>>,
+}
+
+impl AdapterLimiters {
+    /// The limiter a call of route `index` counts against: the route's own, else the adapter's.
+    pub(crate) fn for_route(&self, index: usize) -> Option<&InboundLimiter> {
+        self.routes
+            .get(index)
+            .and_then(Option::as_deref)
+            .or(self.adapter.as_deref())
+    }
+}
+
+/// The inbound limiters of the served adapters, by adapter (and route) name: a new plan keeps a
 /// limiter (and its counts) while its quota is unchanged.
 #[derive(Default)]
 pub(crate) struct Limiters {
-    by_adapter: std::sync::Mutex<std::collections::HashMap<String, Arc<InboundLimiter>>>,
+    by_name: std::sync::Mutex<std::collections::HashMap<String, Arc<InboundLimiter>>>,
     shared: Option<Arc<SharedState>>,
 }
 
 impl Limiters {
     pub(crate) fn sharing(shared: Option<Arc<SharedState>>) -> Limiters {
         Limiters {
-            by_adapter: Default::default(),
+            by_name: Default::default(),
             shared,
         }
     }
 
     /// One entry per adapter of the plan, in its order.
-    pub(crate) fn attach(&self, plan: &crate::plan::Plan) -> Vec<Option<Arc<InboundLimiter>>> {
-        let Ok(mut by_adapter) = self.by_adapter.lock() else {
-            return vec![None; plan.adapters.len()];
+    pub(crate) fn attach(&self, plan: &crate::plan::Plan) -> Vec<AdapterLimiters> {
+        let Ok(mut by_name) = self.by_name.lock() else {
+            return vec![AdapterLimiters::default(); plan.adapters.len()];
         };
         let mut kept = std::collections::HashMap::new();
+        let mut limiter = |name: String, quota: Option<&Quota>| {
+            let quota = quota?;
+            let limiter = match by_name.get(&name) {
+                Some(l) if l.quota() == quota => l.clone(),
+                _ => Arc::new(InboundLimiter::new(quota, &name, self.shared.as_ref())),
+            };
+            kept.insert(name, limiter.clone());
+            Some(limiter)
+        };
         let attached = plan
             .adapters
             .iter()
-            .map(|adapter| {
-                let quota = adapter.inbound_limit.as_ref()?;
-                let limiter = match by_adapter.get(&adapter.name) {
-                    Some(l) if l.quota() == quota => l.clone(),
-                    _ => Arc::new(InboundLimiter::new(
-                        quota,
-                        &adapter.name,
-                        self.shared.as_ref(),
-                    )),
-                };
-                kept.insert(adapter.name.clone(), limiter.clone());
-                Some(limiter)
+            .map(|adapter| AdapterLimiters {
+                adapter: limiter(adapter.name.clone(), adapter.inbound_limit.as_ref()),
+                routes: adapter
+                    .routes
+                    .iter()
+                    .map(|r| {
+                        let name = format!("{}.{}", adapter.name, r.name);
+                        limiter(name, r.inbound_limit.as_ref())
+                    })
+                    .collect(),
             })
             .collect();
-        *by_adapter = kept;
+        *by_name = kept;
         attached
     }
 }

@@ -174,7 +174,7 @@ fn compile_with<'k, R: RouteKeys + std::fmt::Debug>(
 }
 
 /// The adapter's `rate_limit` (per caller); it has no queue: a caller over it is told at once.
-fn compile_inbound_limit(
+pub(super) fn compile_inbound_limit(
     config: Option<&Spanned<crate::config::model::RateLimitConfig>>,
     errors: &mut Diagnostics,
 ) -> Option<crate::limits::Quota> {

@@ -57,6 +57,8 @@ pub struct RoutePlan {
     /// A hash of the route's and its backend's settings: cached answers of a changed route are
     /// never served (its key changes).
     pub fingerprint: u64,
+    /// What each caller may ask of this route (`rate_limit` on the route), counted on its own.
+    pub inbound_limit: Option<crate::limits::Quota>,
 }
 
 pub enum RouteMatch<'a> {

@@ -160,6 +160,7 @@ pub(super) fn compile_route<'r>(
             .cache
             .and_then(|c| crate::cache::compile_policy(c, route.method.value, errors)),
         fingerprint: 0,
+        inbound_limit: super::compile::compile_inbound_limit(route.rate_limit, errors),
     })
 }
 

@@ -125,7 +125,12 @@ async fn translate<'p>(
         }
     };
     access.route = &route.name;
-    if let Some(limiter) = &served.inbound[index] {
+    let route_index = adapter
+        .routes
+        .iter()
+        .position(|r| std::ptr::eq(r, route))
+        .unwrap_or(usize::MAX);
+    if let Some(limiter) = served.inbound[index].for_route(route_index) {
         limiter.admit(&caller_of(&request)).await?;
     }
 

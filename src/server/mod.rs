@@ -65,7 +65,7 @@ pub struct Served {
     pub plan: Plan,
     pub runtimes: Vec<Arc<BackendRuntime>>,
     /// Each adapter's inbound rate limiter, index for index.
-    pub(crate) inbound: Vec<Option<Arc<crate::limits::inbound::InboundLimiter>>>,
+    pub(crate) inbound: Vec<crate::limits::inbound::AdapterLimiters>,
 }
 
 /// Shared by all requests. The served plan sits behind an atomic pointer: a reload swaps it
