@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-#[allow(dead_code)] // wired by inbound auth and inbound limits
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Caller {
     /// The peer address of the connection (not a forwarded header: those are the caller's word).

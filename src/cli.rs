@@ -66,6 +66,8 @@ enum Command {
         /// deadline is then the smaller of the two, less 500 ms. Empty: ignore any.
         #[arg(long, value_name = "NAME", default_value = server::DEFAULT_CALLER_TIMEOUT_HEADER)]
         caller_timeout_header: String,
+        #[command(flatten)]
+        state: crate::state::StateArgs,
     },
     /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
     Test {
@@ -154,6 +156,7 @@ pub fn main() -> ExitCode {
             redact,
             watch,
             caller_timeout_header,
+            state,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
             // RUST_LOG still decides: `ponte::access=off` silences the access log.
@@ -183,6 +186,7 @@ pub fn main() -> ExitCode {
                         access_log.clone(),
                         watch,
                         caller_timeout_header,
+                        state,
                     ));
                     access_log.flush();
                     code
@@ -318,6 +322,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one per `serve` flag group; called once
 async fn serve(
     adapters: &Path,
     listen: SocketAddr,
@@ -326,6 +331,7 @@ async fn serve(
     access_log: AccessLog,
     watch: bool,
     caller_timeout_header: String,
+    state: crate::state::StateArgs,
 ) -> ExitCode {
     let caller_timeout_header = match caller_timeout_header.as_str() {
         "" => None,
@@ -363,6 +369,8 @@ async fn serve(
         body_limit,
         access_log,
         caller_timeout_header,
+        shared_state: state.config(),
+        cache_size: state.cache_size,
         ..Settings::default()
     };
     let mut mocks = None;
@@ -432,6 +440,8 @@ async fn serve(
         tracing::info!("watching {} for changes", adapters.display());
     }
     let app = server::router(state);
+    // The peer address keys inbound rate limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     match axum::serve(listener, app)
         .with_graceful_shutdown(server::shutdown_signal())
         .await

@@ -133,6 +133,14 @@ fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {
     match e {
         SendError::Busy { limit, waited } => Problem::backend_busy(limit, waited),
         SendError::CircuitOpen(wait) => Problem::circuit_open(wait),
+        SendError::RateLimited(wait) => crate::limits::rate_limited(
+            format!(
+                "the backend's quota is used up; its next window starts in {} ms and the call was not sent",
+                wait.as_millis()
+            ),
+            wait,
+        ),
+        SendError::StateUnavailable => crate::limits::state_unavailable(),
         SendError::Timeout => Problem::backend_timeout(budget, attempts),
         SendError::NotConnected(why) | SendError::Unreachable(why) => {
             Problem::backend_unreachable(format!("the backend could not be reached: {why}"))

@@ -5,6 +5,7 @@
 
 pub(crate) mod auth;
 pub mod backend;
+pub mod cache;
 pub(crate) mod caller;
 pub mod cli;
 pub(crate) mod config;
@@ -14,6 +15,7 @@ pub(crate) mod faults;
 pub mod fixture;
 pub mod graphql;
 pub mod kind;
+pub(crate) mod limits;
 pub(crate) mod mapping;
 pub mod memory;
 pub mod plan;
@@ -23,6 +25,7 @@ pub mod reload;
 pub mod schema;
 pub mod server;
 pub mod soap;
+pub mod state;
 pub mod xml;
 pub mod xmlhttp;
 

@@ -50,10 +50,14 @@ pub enum Catalog {
     Unauthorized,
     /// The credential is valid but does not allow this route.
     Forbidden,
+    /// Over a rate limit: the caller's, or the backend's quota (`Retry-After`).
+    RateLimited,
+    /// The shared state (Redis) cannot be reached and is set to fail closed (`Retry-After`).
+    StateUnavailable,
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 17] = [
+    pub const ALL: [Catalog; 19] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -71,6 +75,8 @@ impl Catalog {
         Catalog::NotReady,
         Catalog::Unauthorized,
         Catalog::Forbidden,
+        Catalog::RateLimited,
+        Catalog::StateUnavailable,
     ];
 
     /// Status, code and title.
@@ -95,6 +101,8 @@ impl Catalog {
             Catalog::NotReady => (503, "not_ready", "Not ready"),
             Catalog::Unauthorized => (401, "unauthorized", "Unauthorized"),
             Catalog::Forbidden => (403, "forbidden", "Forbidden"),
+            Catalog::RateLimited => (429, "rate_limited", "Too many requests"),
+            Catalog::StateUnavailable => (503, "state_unavailable", "Service unavailable"),
         }
     }
 

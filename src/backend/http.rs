@@ -15,6 +15,7 @@ use super::auth::connection::Connection;
 use super::auth::{AuthError, Credentials, OutboundAuth};
 use super::breaker::{Breaker, BreakerSettings};
 use crate::kind::{BackendReply, BackendRequest};
+use crate::limits::outbound::Refused;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REPLY: usize = 10 << 20;
@@ -85,6 +86,8 @@ pub struct BackendSettings {
     pub auth: Option<OutboundAuth>,
     /// TLS and proxy settings (`backend.tls`, `backend.proxy`).
     pub connection: Connection,
+    /// The backend's quota (`backend.rate_limit`).
+    pub rate_limit: Option<crate::limits::OutboundQuota>,
 }
 
 /// The live state of one backend: the client, the calls in flight, the breaker, the OAuth token.
@@ -99,10 +102,17 @@ pub struct BackendRuntime {
     auth: Option<OutboundAuth>,
     connection: Connection,
     credentials: Credentials,
+    /// Counts calls against the backend's quota (set by the registry, which knows where the
+    /// counters live).
+    limiter: Option<crate::limits::outbound::OutboundLimiter>,
 }
 
 #[derive(Debug, PartialEq)]
 pub enum SendError {
+    /// Over the backend's quota, and no place to wait for it: nothing was sent.
+    RateLimited(Duration),
+    /// The shared state (Redis) is down and fails closed: nothing was sent.
+    StateUnavailable,
     /// The breaker is open: nothing was sent; it probes again after this.
     CircuitOpen(Duration),
     /// Every connection stayed busy for the whole budget: nothing was sent.
@@ -177,7 +187,17 @@ impl BackendRuntime {
             auth: settings.auth.clone(),
             connection: settings.connection.clone(),
             credentials: Credentials::default(),
+            limiter: None,
         })
+    }
+
+    /// The runtime with a limiter for the backend's quota.
+    pub(crate) fn limited(
+        mut self,
+        limiter: Option<crate::limits::outbound::OutboundLimiter>,
+    ) -> Self {
+        self.limiter = limiter;
+        self
     }
 
     /// Whether this runtime still fits `settings` after a reload (else a new one is made).
@@ -186,6 +206,7 @@ impl BackendRuntime {
             && self.breaker.as_ref().map(Breaker::settings) == settings.breaker
             && self.auth == settings.auth
             && self.connection == settings.connection
+            && self.limiter.as_ref().map(|l| l.settings()) == settings.rate_limit.as_ref()
     }
 
     /// The breaker's state (`closed`, `open`, `half_open`), when the backend has one.
@@ -201,6 +222,27 @@ impl BackendRuntime {
         budget: Duration,
         idempotent: bool,
     ) -> Attempts {
+        // The quota first: a call it holds back was never sent, so the breaker does not see it;
+        // the time spent waiting for a window comes out of the call's budget.
+        let budget = match &self.limiter {
+            Some(limiter) => {
+                let started = Instant::now();
+                if let Err(refused) = limiter.admit(started + budget).await {
+                    let reply = Err(match refused {
+                        Refused::OverQuota(wait) => SendError::RateLimited(wait),
+                        Refused::StateUnavailable => SendError::StateUnavailable,
+                    });
+                    let elapsed = started.elapsed();
+                    return Attempts {
+                        reply,
+                        elapsed,
+                        attempts: 0,
+                    };
+                }
+                budget.saturating_sub(started.elapsed())
+            }
+            None => budget,
+        };
         let Some(breaker) = &self.breaker else {
             return self.send(settings, request, budget, idempotent).await;
         };

@@ -11,9 +11,19 @@ use super::http::{BackendRuntime, BackendSettings};
 #[derive(Default)]
 pub struct Registry {
     runtimes: Mutex<HashMap<String, Arc<BackendRuntime>>>,
+    /// Where quotas are counted when replicas share them (else in each runtime).
+    shared: Option<Arc<crate::state::SharedState>>,
 }
 
 impl Registry {
+    /// A registry whose backends count their quotas in the shared state.
+    pub(crate) fn sharing(shared: Option<Arc<crate::state::SharedState>>) -> Registry {
+        Registry {
+            runtimes: Mutex::default(),
+            shared,
+        }
+    }
+
     /// The runtimes of a plan's backends (adapter name and settings, in the plan's order).
     /// Adapters no longer in the plan are forgotten (their calls in flight keep their runtime
     /// until they finish).
@@ -30,7 +40,15 @@ impl Registry {
         for (name, settings) in backends {
             let runtime = match runtimes.get(name) {
                 Some(r) if r.fits(settings) => r.clone(),
-                _ => Arc::new(BackendRuntime::new(settings, name)?),
+                _ => Arc::new(BackendRuntime::new(settings, name)?.limited(
+                    settings.rate_limit.as_ref().map(|quota| {
+                        crate::limits::outbound::OutboundLimiter::new(
+                            quota,
+                            name,
+                            self.shared.as_ref(),
+                        )
+                    }),
+                )),
             };
             kept.insert(name.to_string(), runtime.clone());
             attached.push(runtime);
@@ -58,7 +76,35 @@ mod tests {
             breaker: None,
             auth: None,
             connection: Default::default(),
+            rate_limit: None,
         }
+    }
+
+    #[test]
+    fn a_new_plan_keeps_a_backends_quota_while_its_limit_is_unchanged() {
+        use crate::limits::{OutboundQuota, Quota, Window};
+        let limited = |limit| BackendSettings {
+            rate_limit: Some(OutboundQuota {
+                quota: Quota {
+                    windows: vec![Window {
+                        length_ms: 1000,
+                        limit,
+                    }],
+                },
+                queue: 0,
+            }),
+            ..settings(4)
+        };
+        let registry = Registry::default();
+        let (ten, five) = (limited(10), limited(5));
+        let first = registry.attach([("a", &ten)].into_iter()).unwrap();
+        let same = registry.attach([("a", &ten)].into_iter()).unwrap();
+        assert!(Arc::ptr_eq(&first[0], &same[0]), "same quota: counts kept");
+        let changed = registry.attach([("a", &five)].into_iter()).unwrap();
+        assert!(
+            !Arc::ptr_eq(&same[0], &changed[0]),
+            "new quota: new limiter"
+        );
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct AdapterFile<R> {
     pub auth: Option<Spanned<crate::auth::AuthSetting>>,
     /// The REST routes, by name.
     pub routes: IndexMap<Spanned<String>, R>,
+    /// Calls each caller may make to this adapter's routes: counted per credential (API key,
+    /// JWT subject) when the call has one, else per client address. Over it: 429 `rate_limited`
+    /// with `Retry-After`. Off unless given.
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<RateLimitConfig>>,
 }
 
 /// An adapter file of one backend kind.
@@ -88,6 +93,11 @@ pub struct Backend {
     /// for `open_for`, then one call probes. Off unless given.
     #[serde(default)]
     pub breaker: Option<BreakerConfig>,
+    /// The backend's quota: calls sent per second, minute and/or day (windows aligned to the
+    /// clock). A call over it waits in a queue of `queue` calls when its window ends within the
+    /// call's timeout, else it is answered 429 `rate_limited` with `Retry-After`. Off unless given.
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<RateLimitConfig>>,
     /// Extra HTTP headers sent with every backend call (values may use `${ENV}`).
     #[serde(default)]
     pub headers: IndexMap<Spanned<String>, String>,
@@ -113,6 +123,36 @@ pub struct BreakerConfig {
     /// How long it stays open before one call probes, e.g. `30s`. Default 30s.
     #[serde(default)]
     pub open_for: Option<Spanned<DurationText>>,
+}
+
+/// A number of calls per clock-aligned window; every window given must have room for a call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    #[serde(default)]
+    pub per_second: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub per_minute: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub per_day: Option<Spanned<u32>>,
+    /// `backend.rate_limit` only: calls that may wait for their window at once (default 0:
+    /// answer 429 at once). A call waits only when its window ends within its timeout.
+    #[serde(default)]
+    pub queue: Option<Spanned<u32>>,
+}
+
+/// Answers of a GET route kept for `ttl` and served again to calls with the same inputs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long an answer is served again, e.g. `60s`.
+    pub ttl: Spanned<DurationText>,
+    /// Request headers whose values are part of the cache key (e.g. `Accept-Language`).
+    #[serde(default)]
+    pub vary: Vec<Spanned<String>>,
+    /// Cache problem answers (4xx/5xx) too. Default false: only successes are kept.
+    #[serde(default)]
+    pub problems: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

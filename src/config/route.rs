@@ -23,6 +23,8 @@ pub(crate) struct Common<'a> {
     pub arrays: &'a [Spanned<String>],
     /// This route's own `auth:`, replacing the adapter's.
     pub auth: Option<&'a Spanned<crate::auth::AuthSetting>>,
+    pub cache: Option<&'a super::model::CacheConfig>,
+    pub rate_limit: Option<&'a Spanned<super::model::RateLimitConfig>>,
 }
 
 /// A kind's route type (declared with `route_type!`).
@@ -73,6 +75,13 @@ macro_rules! route_type {
             /// Who may call this route, replacing the adapter's `auth:`; `none` opens it to anyone.
             #[serde(default)]
             pub auth: Option<$crate::config::Spanned<$crate::auth::AuthSetting>>,
+            /// GET routes: keep answers for `ttl` and serve them again to calls with the same
+            /// inputs (and `vary` headers). Off unless given.
+            #[serde(default)]
+            pub cache: Option<$crate::config::model::CacheConfig>,
+            /// What each caller may ask of this route, instead of the adapter's `rate_limit`.
+            #[serde(default)]
+            pub rate_limit: Option<$crate::config::Spanned<$crate::config::model::RateLimitConfig>>,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -93,6 +102,8 @@ macro_rules! route_type {
                     not_found: self.not_found.as_ref(),
                     arrays: arrays(self),
                     auth: self.auth.as_ref(),
+                    cache: self.cache.as_ref(),
+                    rate_limit: self.rate_limit.as_ref(),
                 }
             }
         }

@@ -98,7 +98,7 @@ pub fn compile_adapter(
     }
 }
 
-fn compile_with<'k, R: RouteKeys>(
+fn compile_with<'k, R: RouteKeys + std::fmt::Debug>(
     model: &'k AdapterFile<R>,
     url: &Spanned<String>,
     file: &FsPath,
@@ -167,6 +167,11 @@ fn compile_with<'k, R: RouteKeys>(
             kind(name, route, refs, used, errors)
         });
         if let (Some(mut plan), true) = (compiled, !errors.errors_since(before)) {
+            plan.fingerprint = crate::cache::fingerprint(&[
+                &model.name.value,
+                &format!("{route:?}"),
+                &format!("{:?}", model.backend),
+            ]);
             let router = routers.entry(plan.method).or_default();
             if let Err(e) = router.insert(plan.path.clone(), routes.len()) {
                 errors.push(Diagnostic::error(
@@ -185,7 +190,23 @@ fn compile_with<'k, R: RouteKeys>(
         backend: backend?,
         routes,
         routers,
+        inbound_limit: compile_inbound_limit(model.rate_limit.as_ref(), errors),
     })
+}
+
+/// The adapter's `rate_limit` (per caller); it has no queue: a caller over it is told at once.
+pub(super) fn compile_inbound_limit(
+    config: Option<&Spanned<crate::config::model::RateLimitConfig>>,
+    errors: &mut Diagnostics,
+) -> Option<crate::limits::Quota> {
+    let config = config?;
+    if let Some(queue) = &config.value.queue {
+        errors.push(
+            Diagnostic::error(queue.span, "`queue` is for `backend.rate_limit` only")
+                .with_help("a caller over its own limit is answered 429 at once"),
+        );
+    }
+    crate::limits::compile_quota(config, errors)
 }
 
 /// The adapter-wide backend settings: timeouts, retries, limits, headers.
@@ -265,6 +286,13 @@ fn compile_backend(
                 .map_or(Duration::from_secs(30), |d| d.value.0),
         }
     });
+    let rate_limit = backend.rate_limit.as_ref().and_then(|config| {
+        let quota = crate::limits::compile_quota(config, errors)?;
+        Some(crate::limits::OutboundQuota {
+            quota,
+            queue: config.value.queue.as_ref().map_or(0, |q| q.value),
+        })
+    });
     Some(BackendSettings {
         url: url?,
         timeout,
@@ -275,6 +303,7 @@ fn compile_backend(
         breaker,
         auth: None,
         connection: Default::default(),
+        rate_limit,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct AdapterPlan {
     pub backend: BackendSettings,
     pub routes: Vec<RoutePlan>,
     routers: HashMap<HttpMethod, matchit::Router<usize>>,
+    /// What each caller may ask of this adapter (`rate_limit`).
+    pub inbound_limit: Option<crate::limits::Quota>,
 }
 
 pub struct RoutePlan {
@@ -52,6 +54,13 @@ pub struct RoutePlan {
     pub idempotent: bool,
     /// Inbound auth: the route's own `auth:`, else the adapter's; `None` lets anyone call.
     pub auth: Option<Arc<crate::auth::Guard>>,
+    /// Answers kept and served again (`cache:`, GET routes).
+    pub cache: Option<crate::cache::CachePolicy>,
+    /// A hash of the route's and its backend's settings: cached answers of a changed route are
+    /// never served (its key changes).
+    pub fingerprint: u64,
+    /// What each caller may ask of this route (`rate_limit` on the route), counted on its own.
+    pub inbound_limit: Option<crate::limits::Quota>,
 }
 
 pub enum RouteMatch<'a> {

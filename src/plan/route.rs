@@ -157,6 +157,11 @@ pub(super) fn compile_route<'r>(
             .idempotent
             .unwrap_or_else(|| route.method.value.is_idempotent()),
         auth: None, // set by the adapter's compiler, which knows the adapter's own `auth:`
+        cache: route
+            .cache
+            .and_then(|c| crate::cache::compile_policy(c, route.method.value, errors)),
+        fingerprint: 0,
+        inbound_limit: super::compile::compile_inbound_limit(route.rate_limit, errors),
     })
 }
 

@@ -29,8 +29,9 @@ struct Access<'a> {
     /// The fixture that answered, in mock mode.
     fixture: Option<String>,
     /// Who called: the peer address and, once inbound auth accepted the call, its credential.
-    #[allow(dead_code)] // read by inbound limits
     caller: Caller,
+    /// Set when the answer came through the response cache.
+    freshness: Option<crate::cache::Freshness>,
 }
 
 /// Names the fixture that produced a mock answer.
@@ -49,6 +50,13 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         Err(problem) => problem_response(problem, &id),
     };
     id.stamp(&mut response);
+    if let Some(fresh) = access.freshness {
+        let headers = response.headers_mut();
+        headers.insert(header::AGE, HeaderValue::from(fresh.age));
+        if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", fresh.max_age)) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
+    }
     if let Some(name) = &access.fixture
         && let Ok(value) = HeaderValue::from_str(name)
     {
@@ -121,6 +129,11 @@ async fn translate<'p>(
         }
     };
     access.route = &route.name;
+    let route_index = adapter
+        .routes
+        .iter()
+        .position(|r| std::ptr::eq(r, route))
+        .unwrap_or(usize::MAX);
 
     let query: Vec<(String, String)> = request
         .uri()
@@ -141,6 +154,10 @@ async fn translate<'p>(
         &mut access.caller,
     )
     .await?;
+    // After auth, so that a caller with a credential is counted by it, wherever it calls from.
+    if let Some(limiter) = served.inbound[index].for_route(route_index) {
+        limiter.admit(&access.caller).await?;
+    }
     let body = parse_json_body(&bytes, &parts.headers)?;
 
     let call_parts = CallParts {
@@ -155,11 +172,67 @@ async fn translate<'p>(
     let values = input::decode(&route.inputs, &call_parts)
         .map_err(|errors| Problem::bad_input(json!(errors)))?;
     let runtime = &served.runtimes[index];
-    let to = CallTo {
+    let Some(policy) = &route.cache else {
+        let call = BackendCall {
+            adapter,
+            runtime,
+            route,
+            values: &values,
+            request_id,
+            parts: &parts,
+            body: body.as_ref(),
+        };
+        return call_backend(state, call, access).await;
+    };
+    let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
+    let call = BackendCall {
         adapter,
         runtime,
         route,
         values: &values,
+        request_id,
+        parts: &parts,
+        body: body.as_ref(),
+    };
+    let kept = state
+        .cache
+        .answer(key, policy, call_backend(state, call, access))
+        .await?;
+    access.freshness = Some(kept.freshness());
+    kept.answer.clone()
+}
+
+/// What one backend call needs from the request.
+struct BackendCall<'p, 'r> {
+    adapter: &'p crate::plan::AdapterPlan,
+    runtime: &'p crate::backend::http::BackendRuntime,
+    route: &'p crate::plan::RoutePlan,
+    values: &'r [Option<Value>],
+    request_id: &'r str,
+    parts: &'r axum::http::request::Parts,
+    body: Option<&'r Value>,
+}
+
+/// Calls the backend through the engine and lets the observers see the finished call.
+async fn call_backend<'p>(
+    state: &AppState,
+    call: BackendCall<'p, '_>,
+    access: &mut Access<'p>,
+) -> Result<Vec<u8>, Problem> {
+    let BackendCall {
+        adapter,
+        runtime,
+        route,
+        values,
+        request_id,
+        parts,
+        body,
+    } = call;
+    let to = CallTo {
+        adapter,
+        runtime,
+        route,
+        values,
         request_id,
         caller_budget: caller_budget(
             state.settings.caller_timeout_header.as_ref(),
@@ -176,8 +249,8 @@ async fn translate<'p>(
             method: parts.method.as_str(),
             path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
             headers: &parts.headers,
-            body: body.as_ref(),
-            values: &values,
+            body,
+            values,
             outcome: &outcome,
         };
         for observer in &state.settings.observers {

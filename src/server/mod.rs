@@ -34,6 +34,11 @@ pub struct Settings {
     /// The request header in which a caller says how long it waits, in seconds; `None` ignores
     /// any.
     pub caller_timeout_header: Option<axum::http::HeaderName>,
+    /// Where replicas share rate-limit counters and cached answers (`serve --redis`); `None`
+    /// keeps them in this process.
+    pub shared_state: Option<crate::state::SharedStateConfig>,
+    /// Total bytes of answers the response cache keeps in this process.
+    pub cache_size: u64,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -49,6 +54,8 @@ impl Default for Settings {
             transport: Transport::Live,
             observers: Vec::new(),
             access_log: access_log::AccessLog::off(),
+            shared_state: None,
+            cache_size: crate::cache::DEFAULT_CACHE_SIZE,
         }
     }
 }
@@ -57,6 +64,8 @@ impl Default for Settings {
 pub struct Served {
     pub plan: Plan,
     pub runtimes: Vec<Arc<BackendRuntime>>,
+    /// Each adapter's inbound rate limiter, index for index.
+    pub(crate) inbound: Vec<crate::limits::inbound::AdapterLimiters>,
 }
 
 /// Shared by all requests. The served plan sits behind an atomic pointer: a reload swaps it
@@ -65,6 +74,9 @@ pub struct Served {
 pub struct AppState {
     pub served: ArcSwap<Served>,
     registry: Registry,
+    inbound: crate::limits::inbound::Limiters,
+    /// Answers of `cache:` routes; outlives plans (a changed route has other keys).
+    pub(crate) cache: crate::cache::ResponseCache,
     pub settings: Settings,
     /// The outcome of the last reload, if there was one.
     last_reload: std::sync::Mutex<Option<crate::reload::ReloadStatus>>,
@@ -72,11 +84,24 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(plan: Plan, settings: Settings) -> Result<Arc<AppState>, String> {
-        let registry = Registry::default();
+        let shared = match &settings.shared_state {
+            Some(config) => Some(Arc::new(crate::state::SharedState::new(config)?)),
+            None => None,
+        };
+        let registry = Registry::sharing(shared.clone());
         let runtimes = registry.attach(backends(&plan))?;
+        let cache = crate::cache::ResponseCache::new(settings.cache_size, shared.clone());
+        let inbound = crate::limits::inbound::Limiters::sharing(shared);
+        let limiters = inbound.attach(&plan);
         Ok(Arc::new(AppState {
-            served: ArcSwap::from_pointee(Served { plan, runtimes }),
+            served: ArcSwap::from_pointee(Served {
+                plan,
+                runtimes,
+                inbound: limiters,
+            }),
             registry,
+            inbound,
+            cache,
             settings,
             last_reload: std::sync::Mutex::default(),
         }))
@@ -91,7 +116,12 @@ impl AppState {
     /// Serves `plan` from now on; calls in flight finish on the plan they started with.
     pub fn install(&self, plan: Plan) -> Result<(), String> {
         let runtimes = self.registry.attach(backends(&plan))?;
-        self.served.store(Arc::new(Served { plan, runtimes }));
+        let inbound = self.inbound.attach(&plan);
+        self.served.store(Arc::new(Served {
+            plan,
+            runtimes,
+            inbound,
+        }));
         Ok(())
     }
 }
