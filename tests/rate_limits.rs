@@ -1,5 +1,5 @@
 //! Rate limits: a backend's quota (outbound, with a queue or failing fast) and what each caller
-//! may ask of an adapter or one of its routes (inbound, per client address).
+//! may ask of an adapter or one of its routes (inbound, per credential, else per client address).
 
 mod common;
 
@@ -197,4 +197,33 @@ async fn a_route_with_its_own_limit_counts_apart_from_the_adapters() {
         .await
         .assert_problem(429, "rate_limited");
     assert_eq!(backend.count(), 3);
+}
+
+#[tokio::test]
+async fn each_api_key_has_its_own_inbound_limit_whatever_address_it_calls_from() {
+    let backend = StandIn::always(ok()).await;
+    let ponte = ponte(&backend).await;
+    let get = |client: &reqwest::Client, key: &str| {
+        ponte.send(
+            client
+                .get(ponte.url("/keyed/read"))
+                .header("X-Api-Key", key.to_string()),
+        )
+    };
+    let here = client_from(Ipv4Addr::new(127, 0, 0, 4));
+    let there = client_from(Ipv4Addr::new(127, 0, 0, 5));
+    // One key's two calls a day, from two addresses: the third call is refused from either.
+    assert_eq!(get(&here, "flows-key-0123456789").await.status, 200);
+    assert_eq!(get(&there, "flows-key-0123456789").await.status, 200);
+    get(&here, "flows-key-0123456789")
+        .await
+        .assert_problem(429, "rate_limited");
+    // Another key from the same address is counted on its own.
+    assert_eq!(get(&here, "crm-key-0123456789").await.status, 200);
+    // A wrong key is refused by auth before it counts against anyone.
+    get(&here, "not-a-key")
+        .await
+        .assert_problem(401, "unauthorized");
+    assert_eq!(get(&there, "crm-key-0123456789").await.status, 200);
+    assert_eq!(backend.count(), 4, "refused calls were not sent");
 }
