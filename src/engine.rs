@@ -118,7 +118,8 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
 }
 
 /// A backend's "not now" (429 or 503) that the route's kind does not map itself: the caller
-/// gets a 503 with the backend's `Retry-After`, not a 502, so it knows to come back.
+/// gets a 503 (or the route's `unavailable_status`, 429) with the backend's `Retry-After`, not a
+/// 502, so it knows to come back.
 fn unavailable(route: &RoutePlan, reply: &BackendReply) -> Option<Problem> {
     if !matches!(reply.status, 429 | 503) || route.call.maps_status(reply.status) {
         return None;
@@ -126,7 +127,9 @@ fn unavailable(route: &RoutePlan, reply: &BackendReply) -> Option<Problem> {
     let seconds = reply
         .retry_after
         .map_or(1, |d| d.as_secs().clamp(1, 86_400));
-    Some(Problem::backend_unavailable(reply.status, seconds))
+    let mut problem = Problem::backend_unavailable(reply.status, seconds);
+    problem.status = route.unavailable_status;
+    Some(problem)
 }
 
 fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {

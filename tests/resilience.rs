@@ -108,6 +108,38 @@ async fn a_backend_429_is_answered_503_with_its_retry_after() {
 }
 
 #[tokio::test]
+async fn a_route_may_answer_a_backends_not_now_with_429() {
+    let unavailable = Reply::xml(503, "maintenance")
+        .with_type("text/plain")
+        .with_header("Retry-After", "7");
+    let backend = StandIn::always(unavailable).await;
+    let ponte = flaky(&backend.url).await;
+    let answer = ponte.post_json("/flaky/submit", &json!({})).await;
+    answer.assert_problem(429, "backend_unavailable");
+    assert_eq!(answer.headers["retry-after"], "7");
+    answer.assert_hides("maintenance");
+    assert_eq!(backend.count(), 1);
+}
+
+#[tokio::test]
+async fn unavailable_status_other_than_429_or_503_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = std::fs::read_to_string(repo_path("tests/resilience-adapters/flaky.yaml"))
+        .unwrap()
+        .replace("unavailable_status: 429", "unavailable_status: 500");
+    std::fs::write(dir.path().join("flaky.yaml"), adapter).unwrap();
+    let loaded = ponte::plan::load_dir(dir.path(), &|_: &str| Some("http://127.0.0.1:9".into()));
+    let messages: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(loaded.plan.is_none());
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("flaky.yaml:30:25: unavailable_status 500 is not 429 or 503")),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_retry_after_that_fits_the_budget_is_waited_and_retried() {
     let unavailable = Reply::xml(503, "maintenance")
         .with_type("text/plain")
@@ -230,6 +262,60 @@ async fn a_failed_probe_opens_the_breaker_again() {
         .await
         .assert_problem(503, "backend_circuit_open");
     assert_eq!(backend.count(), 3, "open again after the failed probe");
+}
+
+#[tokio::test]
+async fn the_breaker_opens_when_half_the_calls_in_its_window_failed() {
+    // Every other call fails: never two in a row, but half of them.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let backend = StandIn::start(move |_| {
+        if calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+            Reply::xml(500, "<html>down</html>").with_type("text/html")
+        } else {
+            ok("Read")
+        }
+    })
+    .await;
+    let ponte = flaky(&backend.url).await;
+    let breaker =
+        || async { ponte.get("/_ponte/ready").await.json["backends"]["wobbly"]["breaker"].clone() };
+    for _ in 0..5 {
+        ponte.get("/wobbly/read").await;
+        assert_eq!(
+            breaker().await,
+            json!("closed"),
+            "fewer than 6 calls so far"
+        );
+    }
+    ponte.get("/wobbly/read").await;
+    assert_eq!(breaker().await, json!("open"), "3 of 6 calls failed");
+    ponte
+        .get("/wobbly/read")
+        .await
+        .assert_problem(503, "backend_circuit_open");
+    assert_eq!(backend.count(), 6, "an open breaker sends nothing");
+}
+
+#[tokio::test]
+async fn a_breaker_without_failures_or_a_ratio_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = std::fs::read_to_string(repo_path("tests/resilience-adapters/wobbly.yaml"))
+        .unwrap()
+        .replace("failure_ratio: 0.5, ", "")
+        .replace("min_calls: 6", "min_calls: 0");
+    std::fs::write(dir.path().join("wobbly.yaml"), adapter).unwrap();
+    let loaded = ponte::plan::load_dir(dir.path(), &|_: &str| Some("http://127.0.0.1:9".into()));
+    let messages: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(loaded.plan.is_none());
+    for expected in [
+        "wobbly.yaml:9:38: breaker min_calls must be 1 to 100000",
+        "wobbly.yaml:9:12: a breaker needs `failures`, `failure_ratio`, or both",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{expected} not in {messages:?}"
+        );
+    }
 }
 
 #[tokio::test]

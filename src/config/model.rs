@@ -89,10 +89,11 @@ pub struct Backend {
     /// finish, within their timeout. Default 64.
     #[serde(default)]
     pub max_connections: Option<Spanned<u32>>,
-    /// A circuit breaker: after `failures` failed calls in a row, calls are answered 503 at once
-    /// for `open_for`, then one call probes. Off unless given.
+    /// A circuit breaker: after `failures` failed calls in a row, or a `failure_ratio` of the
+    /// calls in a `window`, calls are answered 503 at once for `open_for`, then one call probes.
+    /// Off unless given.
     #[serde(default)]
-    pub breaker: Option<BreakerConfig>,
+    pub breaker: Option<Spanned<BreakerConfig>>,
     /// The backend's quota: calls sent per second, minute and/or day (windows aligned to the
     /// clock). A call over it waits in a queue of `queue` calls when its window ends within the
     /// call's timeout, else it is answered 429 `rate_limited` with `Retry-After`. Off unless given.
@@ -119,7 +120,18 @@ pub struct Backend {
 #[serde(deny_unknown_fields)]
 pub struct BreakerConfig {
     /// Failed calls in a row that open the breaker (1 to 1000).
-    pub failures: Spanned<u32>,
+    #[serde(default)]
+    pub failures: Option<Spanned<u32>>,
+    /// The share of failed calls in a `window` that opens the breaker (above 0, at most 1),
+    /// once the window has seen `min_calls` calls. Give this, `failures`, or both.
+    #[serde(default)]
+    pub failure_ratio: Option<Spanned<f64>>,
+    /// The window the ratio is counted in, e.g. `60s`; it starts again when it ends. Default 60s.
+    #[serde(default)]
+    pub window: Option<Spanned<DurationText>>,
+    /// Calls a window must have seen before the ratio counts (1 to 100000). Default 10.
+    #[serde(default)]
+    pub min_calls: Option<Spanned<u32>>,
     /// How long it stays open before one call probes, e.g. `30s`. Default 30s.
     #[serde(default)]
     pub open_for: Option<Spanned<DurationText>>,

@@ -25,6 +25,7 @@ pub(crate) struct Common<'a> {
     pub auth: Option<&'a Spanned<crate::auth::AuthSetting>>,
     pub cache: Option<&'a super::model::CacheConfig>,
     pub rate_limit: Option<&'a Spanned<super::model::RateLimitConfig>>,
+    pub unavailable_status: Option<&'a Spanned<u16>>,
 }
 
 /// A kind's route type (declared with `route_type!`).
@@ -82,6 +83,10 @@ macro_rules! route_type {
             /// What each caller may ask of this route, instead of the adapter's `rate_limit`.
             #[serde(default)]
             pub rate_limit: Option<$crate::config::Spanned<$crate::config::model::RateLimitConfig>>,
+            /// The status answered when the backend says "not now" (a 429 or 503 that is not
+            /// retried, or outlives the deadline): 503 (the default) or 429, with `Retry-After`.
+            #[serde(default)]
+            pub unavailable_status: Option<$crate::config::Spanned<u16>>,
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
@@ -104,6 +109,7 @@ macro_rules! route_type {
                     auth: self.auth.as_ref(),
                     cache: self.cache.as_ref(),
                     rate_limit: self.rate_limit.as_ref(),
+                    unavailable_status: self.unavailable_status.as_ref(),
                 }
             }
         }

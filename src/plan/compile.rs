@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use std::time::Duration;
 
-use crate::backend::breaker::BreakerSettings;
+use crate::backend::breaker::{BreakerSettings, FailureRatio};
 use crate::backend::http::{
     BackendSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REPLY, DEFAULT_TIMEOUT, RetryPolicy,
 };
 use crate::config::Spanned;
-use crate::config::model::{Adapter, AdapterFile, Backend, HttpMethod};
+use crate::config::model::{Adapter, AdapterFile, Backend, BreakerConfig, HttpMethod};
 use crate::config::route::RouteKeys;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::graphql::GraphqlSettings;
@@ -271,21 +271,7 @@ fn compile_backend(
         .max_reply_size
         .as_ref()
         .map_or(DEFAULT_MAX_REPLY, |s| s.value.0);
-    let breaker = backend.breaker.as_ref().map(|b| {
-        if b.failures.value == 0 || b.failures.value > 1000 {
-            errors.push(Diagnostic::error(
-                b.failures.span,
-                "breaker failures must be 1 to 1000",
-            ));
-        }
-        BreakerSettings {
-            failures: b.failures.value.max(1),
-            open_for: b
-                .open_for
-                .as_ref()
-                .map_or(Duration::from_secs(30), |d| d.value.0),
-        }
-    });
+    let breaker = backend.breaker.as_ref().map(|b| compile_breaker(b, errors));
     let rate_limit = backend.rate_limit.as_ref().and_then(|config| {
         let quota = crate::limits::compile_quota(config, errors)?;
         Some(crate::limits::OutboundQuota {
@@ -388,4 +374,57 @@ fn check_route_path(path: &Spanned<String>, errors: &mut Diagnostics) -> Option<
         }
     }
     Some(shape)
+}
+
+/// `breaker:`: consecutive failures, a failure ratio in a window, or both.
+fn compile_breaker(config: &Spanned<BreakerConfig>, errors: &mut Diagnostics) -> BreakerSettings {
+    let b = &config.value;
+    let mut in_range = |n: Option<&Spanned<u32>>, max: u32, what: &str| {
+        let n = n?;
+        if n.value == 0 || n.value > max {
+            errors.push(Diagnostic::error(
+                n.span,
+                format!("breaker {what} must be 1 to {max}"),
+            ));
+        }
+        Some(n.value.clamp(1, max))
+    };
+    let failures = in_range(b.failures.as_ref(), 1000, "failures");
+    let min_calls = in_range(b.min_calls.as_ref(), 100_000, "min_calls").unwrap_or(10);
+    let ratio = b.failure_ratio.as_ref().map(|r| {
+        if !(r.value > 0.0 && r.value <= 1.0) {
+            errors.push(
+                Diagnostic::error(
+                    r.span,
+                    "breaker failure_ratio must be above 0 and at most 1",
+                )
+                .with_help("e.g. 0.5: the breaker opens when half the calls in a window fail"),
+            );
+        }
+        FailureRatio {
+            ratio: r.value.clamp(f64::MIN_POSITIVE, 1.0),
+            window: b
+                .window
+                .as_ref()
+                .map_or(Duration::from_secs(60), |w| w.value.0),
+            min_calls,
+        }
+    });
+    if failures.is_none() && ratio.is_none() {
+        errors.push(
+            Diagnostic::error(
+                config.span,
+                "a breaker needs `failures`, `failure_ratio`, or both",
+            )
+            .with_help("e.g. breaker: { failures: 5 } opens after five failed calls in a row"),
+        );
+    }
+    BreakerSettings {
+        failures,
+        ratio,
+        open_for: b
+            .open_for
+            .as_ref()
+            .map_or(Duration::from_secs(30), |d| d.value.0),
+    }
 }

@@ -54,6 +54,8 @@ pub struct RoutePlan {
     pub idempotent: bool,
     /// Inbound auth: the route's own `auth:`, else the adapter's; `None` lets anyone call.
     pub auth: Option<Arc<crate::auth::Guard>>,
+    /// The status of the answer when the backend says "not now" (429 or 503): 503 or 429.
+    pub unavailable_status: u16,
     /// Answers kept and served again (`cache:`, GET routes).
     pub cache: Option<crate::cache::CachePolicy>,
     /// A hash of the route's and its backend's settings: cached answers of a changed route are

@@ -162,7 +162,23 @@ pub(super) fn compile_route<'r>(
             .and_then(|c| crate::cache::compile_policy(c, route.method.value, errors)),
         fingerprint: 0,
         inbound_limit: super::compile::compile_inbound_limit(route.rate_limit, errors),
+        unavailable_status: unavailable_status(route.unavailable_status, errors),
     })
+}
+
+/// The status for a backend's "not now": 503 unless the route asks for 429.
+fn unavailable_status(status: Option<&Spanned<u16>>, errors: &mut Diagnostics) -> u16 {
+    match status {
+        None => 503,
+        Some(s) if matches!(s.value, 429 | 503) => s.value,
+        Some(s) => {
+            errors.push(
+                Diagnostic::error(s.span, format!("unavailable_status {} is not 429 or 503", s.value))
+                    .with_help("a backend's \"not now\" is answered 503 (the default) or 429, with Retry-After"),
+            );
+            503
+        }
+    }
 }
 
 /// Finds a leaf whose text is the input's name without `$` (a common slip).
