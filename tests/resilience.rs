@@ -269,7 +269,7 @@ async fn the_breaker_opens_when_half_the_calls_in_its_window_failed() {
     // Every other call fails: never two in a row, but half of them.
     let calls = Arc::new(AtomicUsize::new(0));
     let backend = StandIn::start(move |_| {
-        if calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             Reply::xml(500, "<html>down</html>").with_type("text/html")
         } else {
             ok("Read")
