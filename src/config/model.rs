@@ -257,7 +257,7 @@ impl<'de> Deserialize<'de> for DurationText {
     }
 }
 
-fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (number, unit) = t.split_at(split);

@@ -164,6 +164,7 @@ fn compile_with<'k, R: RouteKeys>(
         backend: backend?,
         routes,
         routers,
+        secrets: crate::secrets::Secrets::default(),
     })
 }
 
