@@ -46,10 +46,20 @@ pub enum Catalog {
     BackendAuthFailed,
     /// No adapter is loaded.
     NotReady,
+    /// The request body did not arrive within the body read timeout.
+    RequestTimeout,
+    /// The request target is longer than the limit.
+    UriTooLong,
+    /// The request headers are too many or too large.
+    HeadersTooLarge,
+    /// The client address holds too many connections already.
+    TooManyConnections,
+    /// The request could not be read (a broken body, a bad header).
+    BadRequest,
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 15] = [
+    pub const ALL: [Catalog; 20] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -65,6 +75,11 @@ impl Catalog {
         Catalog::BackendFault,
         Catalog::BackendAuthFailed,
         Catalog::NotReady,
+        Catalog::RequestTimeout,
+        Catalog::UriTooLong,
+        Catalog::HeadersTooLarge,
+        Catalog::TooManyConnections,
+        Catalog::BadRequest,
     ];
 
     /// Status, code and title.
@@ -87,6 +102,11 @@ impl Catalog {
             Catalog::BackendFault => (502, "backend_fault", "Backend error"),
             Catalog::BackendAuthFailed => (502, "backend_auth_failed", "Backend error"),
             Catalog::NotReady => (503, "not_ready", "Not ready"),
+            Catalog::RequestTimeout => (408, "request_timeout", "Request timeout"),
+            Catalog::UriTooLong => (414, "uri_too_long", "URI too long"),
+            Catalog::HeadersTooLarge => (431, "headers_too_large", "Headers too large"),
+            Catalog::TooManyConnections => (429, "too_many_connections", "Too many connections"),
+            Catalog::BadRequest => (400, "bad_request", "Bad request"),
         }
     }
 

@@ -2,6 +2,8 @@
 
 pub mod access_log;
 mod facade;
+pub mod guard;
+pub mod listen;
 mod request_id;
 
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub struct Settings {
     /// The request header in which a caller says how long it waits, in seconds; `None` ignores
     /// any.
     pub caller_timeout_header: Option<axum::http::HeaderName>,
+    /// URI and header limits and the body read timeout, checked before routing.
+    pub request_limits: guard::RequestLimits,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -49,6 +53,7 @@ impl Default for Settings {
             transport: Transport::Live,
             observers: Vec::new(),
             access_log: access_log::AccessLog::off(),
+            request_limits: guard::RequestLimits::default(),
         }
     }
 }
@@ -74,6 +79,7 @@ impl AppState {
     pub fn new(plan: Plan, settings: Settings) -> Result<Arc<AppState>, String> {
         let registry = Registry::default();
         let runtimes = registry.attach(backends(&plan))?;
+        crate::secrets::publish(crate::secrets::of_plan(&plan));
         Ok(Arc::new(AppState {
             served: ArcSwap::from_pointee(Served { plan, runtimes }),
             registry,
@@ -91,6 +97,7 @@ impl AppState {
     /// Serves `plan` from now on; calls in flight finish on the plan they started with.
     pub fn install(&self, plan: Plan) -> Result<(), String> {
         let runtimes = self.registry.attach(backends(&plan))?;
+        crate::secrets::publish(crate::secrets::of_plan(&plan));
         self.served.store(Arc::new(Served { plan, runtimes }));
         Ok(())
     }
@@ -107,6 +114,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_ponte/ready", get(ready))
         .route_layer(axum::middleware::from_fn(request_id::layer))
         .fallback(facade::handle)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::layer,
+        ))
         .with_state(state)
 }
 
@@ -144,7 +155,9 @@ async fn ready(
 pub fn problem_response(mut problem: Problem, id: &RequestId) -> Response {
     problem.request_id = Some(id.0.clone());
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    // Details are built from backend replies and settings: neither may carry a secret out.
+    let body = crate::secrets::scrub(&body).into_owned();
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
