@@ -207,4 +207,18 @@ mod tests {
         );
         assert!(matches!(s.redact_text("clean", "X"), Cow::Borrowed(_)));
     }
+
+    #[test]
+    fn log_lines_are_scrubbed_of_served_secrets() {
+        use std::io::Write;
+        let mut served = Secrets::default();
+        served.note("LOG_KEY", "log-secret-123", Span::at(1, 1));
+        publish(served);
+        let mut out = Scrubbing(Vec::new());
+        write!(out, "unmapped fault: log-secret-123 rejected").unwrap();
+        assert_eq!(
+            String::from_utf8(out.0).unwrap(),
+            "unmapped fault: *** rejected"
+        );
+    }
 }
