@@ -273,6 +273,13 @@ struct Served {
 }
 
 async fn start(connection: ponte::server::listen::ConnectionLimits) -> (Served, StandIn) {
+    start_logging(connection, ponte::server::access_log::AccessLog::off()).await
+}
+
+async fn start_logging(
+    connection: ponte::server::listen::ConnectionLimits,
+    access_log: ponte::server::access_log::AccessLog,
+) -> (Served, StandIn) {
     let backend = StandIn::start(respond).await;
     let env: HashMap<String, String> = [
         ("SHOP_URL".to_string(), backend.url.clone()),
@@ -287,6 +294,7 @@ async fn start(connection: ponte::server::listen::ConnectionLimits) -> (Served, 
             body_timeout: Duration::from_secs(1),
             ..Default::default()
         },
+        access_log: access_log.clone(),
         ..Default::default()
     };
     let state = ponte::server::AppState::new(plan, settings).unwrap();
@@ -297,7 +305,7 @@ async fn start(connection: ponte::server::listen::ConnectionLimits) -> (Served, 
         listener,
         app,
         connection,
-        ponte::server::access_log::AccessLog::off(),
+        access_log,
         std::future::pending(),
     ));
     (Served { addr }, backend)
@@ -1028,4 +1036,54 @@ async fn sigterm_with_a_half_sent_request_exits_within_the_deadline() {
     assert!(exited.success(), "{exited:?}");
     assert!(signalled.elapsed() >= Duration::from_millis(900));
     drop((half, body_half));
+}
+
+/// The access log, shared with the test.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn rejections_before_routing_are_logged_with_their_request_id() {
+    use ponte::server::access_log::{AccessLog, LineFormat};
+    let lines = Lines::default();
+    let log = AccessLog::new(LineFormat::Json, Box::new(lines.clone()));
+    let limits = ponte::server::listen::ConnectionLimits {
+        max_per_client: 1,
+        ..quick_limits()
+    };
+    let (ponte, _backend) = start_logging(limits, log.clone()).await;
+    let long = get(&format!("/shop/search?q={}", "q".repeat(10_000)));
+    let big = with_headers("/shop/items/7", many_headers(200));
+    let mut ids = Vec::new();
+    for (bytes, status) in [(long, 414), (big, 431)] {
+        let answer = RawAnswer::parse(&exchange(&ponte.addr, &bytes).await).unwrap();
+        assert_eq!(answer.status, status);
+        ids.push((answer.headers["x-request-id"].clone(), status));
+    }
+    let held = TcpStream::connect(&ponte.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = RawAnswer::parse(&exchange(&ponte.addr, &get("/shop/items/7")).await).unwrap();
+    assert_eq!(refused.status, 429);
+    ids.push((refused.headers["x-request-id"].clone(), 429));
+    drop(held);
+    log.flush();
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    for (id, status) in ids {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&id))
+            .unwrap_or_else(|| panic!("no log line for {status} ({id}):\n{text}"));
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["status"], status, "{line}");
+    }
 }

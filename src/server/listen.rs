@@ -183,13 +183,6 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, access_log: AccessLog) 
         id.0,
         body.len()
     );
-    let write = async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
-        stream.shutdown().await
-    };
-    // A client that does not read its answer is not waited for.
-    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
     tracing::debug!(client = %peer, "refused: too many connections");
     access_log.record(&Entry {
         request_id: &id.0,
@@ -202,4 +195,11 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, access_log: AccessLog) 
         backend: None,
         fixture: None,
     });
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    // A client that does not read its answer is not waited for.
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
