@@ -1087,3 +1087,19 @@ async fn rejections_before_routing_are_logged_with_their_request_id() {
         assert_eq!(line["status"], status, "{line}");
     }
 }
+
+#[tokio::test]
+async fn an_input_may_opt_into_stripping_control_characters() {
+    let (ponte, backend) = start(quick_limits()).await;
+    let answer =
+        RawAnswer::parse(&exchange(&ponte.addr, &get("/shop/search?q=a&note=x%00y%01z%1b")).await)
+            .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let sent = backend.last().body;
+    assert!(sent.contains("note>xyz</"), "{sent}");
+    // Without the opt-in, the same characters are refused, naming the field.
+    let refused =
+        RawAnswer::parse(&exchange(&ponte.addr, &get("/shop/search?q=x%00y")).await).unwrap();
+    assert_problem("q with NUL", &refused, 400, Some("bad_input"));
+    assert!(refused.body.contains(r#""field":"q""#), "{}", refused.body);
+}

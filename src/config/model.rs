@@ -169,6 +169,10 @@ pub struct Input {
     pub max: Option<f64>,
     #[serde(default)]
     pub max_length: Option<usize>,
+    /// Remove the control characters XML 1.0 cannot carry instead of refusing the value with
+    /// 400 (default false).
+    #[serde(default)]
+    pub strip_control: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
