@@ -41,9 +41,6 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "PONTE_LISTEN")]
         listen: SocketAddr,
-        /// Largest request body accepted, in bytes (larger: 413).
-        #[arg(long, default_value_t = server::DEFAULT_BODY_LIMIT)]
-        body_limit: usize,
         /// Log format: one line per request, human-readable or JSON.
         #[arg(long, value_enum, default_value_t = LogFormat::Human, env = "PONTE_LOG_FORMAT")]
         log_format: LogFormat,
@@ -68,6 +65,8 @@ enum Command {
         caller_timeout_header: String,
         #[command(flatten)]
         state: crate::state::StateArgs,
+        #[command(flatten)]
+        hostile: HostileClientFlags,
     },
     /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
     Test {
@@ -100,6 +99,64 @@ enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Adapter)]
         kind: SchemaKind,
     },
+}
+
+/// How `serve` treats slow, greedy or oversized clients.
+#[derive(clap::Args)]
+struct HostileClientFlags {
+    /// Largest request body accepted, in bytes (larger: 413).
+    #[arg(long, default_value_t = server::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// A request's headers must arrive within this (slower clients are cut).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration_flag)]
+    header_timeout: Duration,
+    /// A request's body must arrive within this (slower: 408).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_flag)]
+    body_timeout: Duration,
+    /// Connections one client address may hold open at once (more: 429).
+    #[arg(long, value_name = "N", default_value_t = server::listen::DEFAULT_MAX_CONNECTIONS_PER_CLIENT)]
+    max_connections_per_client: usize,
+    /// After SIGTERM or Ctrl-C, calls in flight get this long; then ponte exits.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration_flag)]
+    shutdown_deadline: Duration,
+    /// Longest request target (path and query) accepted, in bytes (longer: 414).
+    #[arg(long, value_name = "BYTES", default_value_t = server::guard::DEFAULT_MAX_URI_LENGTH)]
+    max_uri_length: usize,
+    /// Most request headers accepted (more: 431).
+    #[arg(long, value_name = "N", default_value_t = server::guard::DEFAULT_MAX_HEADERS)]
+    max_headers: usize,
+    /// Largest total size of request header names and values, in bytes (larger: 431).
+    #[arg(long, value_name = "BYTES", default_value_t = server::guard::DEFAULT_MAX_HEADER_BYTES)]
+    max_header_bytes: usize,
+}
+
+impl HostileClientFlags {
+    fn limits(
+        &self,
+    ) -> (
+        server::listen::ConnectionLimits,
+        server::guard::RequestLimits,
+    ) {
+        (
+            server::listen::ConnectionLimits {
+                header_timeout: self.header_timeout,
+                max_per_client: self.max_connections_per_client.max(1),
+                shutdown_deadline: self.shutdown_deadline,
+            },
+            server::guard::RequestLimits {
+                max_uri_length: self.max_uri_length,
+                max_headers: self.max_headers,
+                max_header_bytes: self.max_header_bytes,
+                body_timeout: self.body_timeout,
+            },
+        )
+    }
+}
+
+fn duration_flag(text: &str) -> Result<Duration, String> {
+    crate::config::model::parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a duration (write 500ms, 10s, 1m)"))
 }
 
 #[derive(Subcommand)]
@@ -148,7 +205,6 @@ pub fn main() -> ExitCode {
         Command::Serve {
             adapters,
             listen,
-            body_limit,
             log_format,
             mock,
             fixtures,
@@ -157,6 +213,7 @@ pub fn main() -> ExitCode {
             watch,
             caller_timeout_header,
             state,
+            hostile,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
             // RUST_LOG still decides: `ponte::access=off` silences the access log.
@@ -181,13 +238,15 @@ pub fn main() -> ExitCode {
                     let code = rt.block_on(serve(
                         &adapters,
                         listen,
-                        body_limit,
                         source,
                         access_log.clone(),
                         watch,
                         caller_timeout_header,
                         state,
+                        hostile,
                     ));
+                    // Connections cut at the shutdown deadline are not waited for again.
+                    rt.shutdown_timeout(Duration::from_secs(1));
                     access_log.flush();
                     code
                 }
@@ -308,7 +367,7 @@ fn init_logging(
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_writer(writer.clone());
+        .with_writer(crate::secrets::Scrubbing(writer.clone()));
     match format {
         LogFormat::Human => builder.compact().init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -326,13 +385,14 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 async fn serve(
     adapters: &Path,
     listen: SocketAddr,
-    body_limit: usize,
     source: Source,
     access_log: AccessLog,
     watch: bool,
     caller_timeout_header: String,
     state: crate::state::StateArgs,
+    hostile: HostileClientFlags,
 ) -> ExitCode {
+    let (connection_limits, request_limits) = hostile.limits();
     let caller_timeout_header = match caller_timeout_header.as_str() {
         "" => None,
         name => match axum::http::HeaderName::try_from(name) {
@@ -366,11 +426,12 @@ async fn serve(
     print_diagnostics(&warnings);
     let plan = loaded.plan;
     let mut settings = Settings {
-        body_limit,
-        access_log,
+        body_limit: hostile.body_limit,
+        access_log: access_log.clone(),
         caller_timeout_header,
         shared_state: state.config(),
         cache_size: state.cache_size,
+        request_limits,
         ..Settings::default()
     };
     let mut mocks = None;
@@ -440,18 +501,15 @@ async fn serve(
         tracing::info!("watching {} for changes", adapters.display());
     }
     let app = server::router(state);
-    // The peer address keys inbound rate limits.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(server::shutdown_signal())
-        .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: server failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    server::listen::serve(
+        listener,
+        app,
+        connection_limits,
+        access_log,
+        server::shutdown_signal(),
+    )
+    .await;
+    ExitCode::SUCCESS
 }
 
 fn check(adapters: &Path) -> ExitCode {

@@ -13,6 +13,8 @@ pub mod diagnostic;
 pub mod engine;
 pub(crate) mod faults;
 pub mod fixture;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graphql;
 pub mod kind;
 pub(crate) mod limits;
@@ -23,6 +25,7 @@ pub mod problem;
 pub mod reading;
 pub mod reload;
 pub mod schema;
+pub(crate) mod secrets;
 pub mod server;
 pub mod soap;
 pub mod state;

@@ -54,10 +54,20 @@ pub enum Catalog {
     RateLimited,
     /// The shared state (Redis) cannot be reached and is set to fail closed (`Retry-After`).
     StateUnavailable,
+    /// The request body did not arrive within the body read timeout.
+    RequestTimeout,
+    /// The request target is longer than the limit.
+    UriTooLong,
+    /// The request headers are too many or too large.
+    HeadersTooLarge,
+    /// The client address holds too many connections already.
+    TooManyConnections,
+    /// The request could not be read (a broken body, a bad header).
+    BadRequest,
 }
 
 impl Catalog {
-    pub const ALL: [Catalog; 19] = [
+    pub const ALL: [Catalog; 24] = [
         Catalog::BadInput,
         Catalog::MalformedJson,
         Catalog::UnsupportedMediaType,
@@ -77,6 +87,11 @@ impl Catalog {
         Catalog::Forbidden,
         Catalog::RateLimited,
         Catalog::StateUnavailable,
+        Catalog::RequestTimeout,
+        Catalog::UriTooLong,
+        Catalog::HeadersTooLarge,
+        Catalog::TooManyConnections,
+        Catalog::BadRequest,
     ];
 
     /// Status, code and title.
@@ -103,6 +118,11 @@ impl Catalog {
             Catalog::Forbidden => (403, "forbidden", "Forbidden"),
             Catalog::RateLimited => (429, "rate_limited", "Too many requests"),
             Catalog::StateUnavailable => (503, "state_unavailable", "Service unavailable"),
+            Catalog::RequestTimeout => (408, "request_timeout", "Request timeout"),
+            Catalog::UriTooLong => (414, "uri_too_long", "URI too long"),
+            Catalog::HeadersTooLarge => (431, "headers_too_large", "Headers too large"),
+            Catalog::TooManyConnections => (429, "too_many_connections", "Too many connections"),
+            Catalog::BadRequest => (400, "bad_request", "Bad request"),
         }
     }
 

@@ -6,18 +6,23 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 use super::yaml::{Yaml, YamlKind};
+use crate::secrets::Secrets;
 
 /// Expands every scalar in the tree. Missing variables without a default are reported at the
-/// scalar's position; expansion goes on so that all of them are reported at once.
+/// scalar's position; expansion goes on so that all of them are reported at once. Every value
+/// taken from the environment is noted in `secrets`, with where it landed.
 pub fn expand(
     node: &mut Yaml,
     lookup: &dyn Fn(&str) -> Option<String>,
     missing_is_empty: bool,
     errors: &mut Diagnostics,
+    secrets: &mut Secrets,
 ) {
+    let span = node.span;
     match &mut node.kind {
         YamlKind::Scalar { text, .. } if text.contains("${") => {
-            match expand_str(text, lookup, missing_is_empty) {
+            let mut note = |name: &str, value: &str| secrets.note(name, value, span);
+            match expand_value(text, lookup, missing_is_empty, &mut note) {
                 Ok(expanded) => *text = expanded,
                 Err(message) => {
                     errors.push(Diagnostic::error(node.span, message.0).with_help(message.1))
@@ -26,12 +31,12 @@ pub fn expand(
         }
         YamlKind::Seq(items) => {
             for item in items {
-                expand(item, lookup, missing_is_empty, errors);
+                expand(item, lookup, missing_is_empty, errors, secrets);
             }
         }
         YamlKind::Map(entries) => {
             for (_, value) in entries {
-                expand(value, lookup, missing_is_empty, errors);
+                expand(value, lookup, missing_is_empty, errors, secrets);
             }
         }
         _ => {}
@@ -41,12 +46,24 @@ pub fn expand(
 /// (message, help)
 type ExpandError = (String, String);
 
-/// Expands one value. With `missing_is_empty`, a variable that is neither set nor defaulted
+/// Expands one value (the tree walk above notes secrets; this is for tests). With `missing_is_empty`, a variable that is neither set nor defaulted
 /// expands to nothing (offline runs: `ponte test`, `serve --mock`) instead of being an error.
+#[cfg(test)]
 pub fn expand_str(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     missing_is_empty: bool,
+) -> Result<String, ExpandError> {
+    expand_value(text, lookup, missing_is_empty, &mut |_, _| {})
+}
+
+/// `expand_str`, telling `note` each variable taken from the environment and its value (defaults
+/// are written in the file: they are no secret).
+fn expand_value(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    missing_is_empty: bool,
+    note: &mut dyn FnMut(&str, &str),
 ) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -81,7 +98,10 @@ pub fn expand_str(
             ));
         }
         match (lookup(name).filter(|v| !v.is_empty()), default) {
-            (Some(value), _) => out.push_str(&value),
+            (Some(value), _) => {
+                note(name, &value);
+                out.push_str(&value);
+            }
             (None, Some(default)) => out.push_str(default),
             (None, None) if missing_is_empty => {}
             (None, None) => {

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::secrets::Secrets;
 
 pub use de::Spanned;
 pub use model::{Adapter, AdapterFile};
@@ -47,23 +48,26 @@ pub fn adapter_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(files)
 }
 
-/// Decodes one adapter file: the model of what decoded (see `decode`) and every problem.
+/// Decodes one adapter file: the model of what decoded (see `decode`), every problem, and the
+/// values taken from the environment (which later diagnostics must not print either).
 pub fn load_file(
     path: &Path,
     env: EnvLookup,
     missing_env_is_empty: bool,
-) -> (Option<Adapter>, Vec<Diagnostic>) {
+) -> (Option<Adapter>, Vec<Diagnostic>, Secrets) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let (model, diagnostics) = decode(&text, env, missing_env_is_empty);
+            let (model, diagnostics, secrets) =
+                decode_noting_secrets(&text, env, missing_env_is_empty);
             let diagnostics = diagnostics.into_iter().map(|d| d.in_file(path)).collect();
-            (model, diagnostics)
+            (model, diagnostics, secrets)
         }
         Err(e) => (
             None,
             vec![
                 Diagnostic::error(Span::default(), format!("cannot read file: {e}")).in_file(path),
             ],
+            Secrets::default(),
         ),
     }
 }
@@ -75,12 +79,29 @@ pub fn decode(
     env: EnvLookup,
     missing_env_is_empty: bool,
 ) -> (Option<Adapter>, Vec<Diagnostic>) {
+    let (model, diagnostics, _) = decode_noting_secrets(text, env, missing_env_is_empty);
+    (model, diagnostics)
+}
+
+/// `decode`, also returning the values taken from the environment. No diagnostic quotes one.
+pub(crate) fn decode_noting_secrets(
+    text: &str,
+    env: EnvLookup,
+    missing_env_is_empty: bool,
+) -> (Option<Adapter>, Vec<Diagnostic>, Secrets) {
+    let mut secrets = Secrets::default();
     let (mut root, duplicates) = match yaml::parse_all(text) {
         Ok(parsed) => parsed,
-        Err(d) => return (None, vec![d]),
+        Err(d) => return (None, vec![d], secrets),
     };
     let mut errors = Diagnostics::from(duplicates);
-    env::expand(&mut root, env, missing_env_is_empty, &mut errors);
+    env::expand(
+        &mut root,
+        env,
+        missing_env_is_empty,
+        &mut errors,
+        &mut secrets,
+    );
     let model = match backend_kind(&root) {
         Ok("soap") => decode_kind(&mut root, &mut errors).map(Adapter::Soap),
         Ok("graphql") => decode_kind(&mut root, &mut errors).map(Adapter::Graphql),
@@ -93,7 +114,11 @@ pub fn decode(
         }
     };
     errors.dedupe();
-    (model, errors.into_vec())
+    let mut diagnostics = errors.into_vec();
+    for d in &mut diagnostics {
+        secrets.redact_diagnostic(d);
+    }
+    (model, diagnostics, secrets)
 }
 
 fn decode_kind<R>(root: &mut yaml::Yaml, errors: &mut Diagnostics) -> Option<AdapterFile<R>>

@@ -236,6 +236,10 @@ pub struct Input {
     pub max: Option<f64>,
     #[serde(default)]
     pub max_length: Option<usize>,
+    /// Remove the control characters XML 1.0 cannot carry instead of refusing the value with
+    /// 400 (default false).
+    #[serde(default)]
+    pub strip_control: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -324,7 +328,7 @@ impl<'de> Deserialize<'de> for DurationText {
     }
 }
 
-fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (number, unit) = t.split_at(split);

@@ -13,6 +13,10 @@ use crate::diagnostic::{Diagnostic, Pos, Span};
 /// Aliases may expand a document to at most this many nodes.
 const NODE_BUDGET: usize = 200_000;
 
+/// Collections may nest at most this deep: the builder recurses once per level, and no adapter
+/// needs more than a few dozen (10,000 levels used to overflow the stack).
+pub(crate) const MAX_DEPTH: usize = 128;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum YamlKind {
     Null,
@@ -78,6 +82,7 @@ pub fn parse_all(text: &str) -> Result<(Yaml, Vec<Diagnostic>), Diagnostic> {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
+        depth: 0,
         duplicates: Vec::new(),
     };
     let root = builder.document()?;
@@ -98,6 +103,8 @@ struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     anchors: HashMap<usize, Yaml>,
     nodes: usize,
+    /// Collections open around the node being read.
+    depth: usize,
     duplicates: Vec<Diagnostic>,
 }
 
@@ -158,6 +165,30 @@ impl<'a> Builder<'a> {
 
     fn node(&mut self, event: Event<'a>, at: Span) -> Result<Yaml, Diagnostic> {
         self.count(1, at)?;
+        let opens = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
+        if opens {
+            self.enter(at)?;
+        }
+        let built = self.build(event, at);
+        if opens {
+            self.depth -= 1;
+        }
+        built
+    }
+
+    fn enter(&mut self, at: Span) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Diagnostic::error(
+                at,
+                format!("lists and mappings nest more than {MAX_DEPTH} levels deep here"),
+            )
+            .with_help("flatten the structure; adapters need a few levels, not hundreds"));
+        }
+        Ok(())
+    }
+
+    fn build(&mut self, event: Event<'a>, at: Span) -> Result<Yaml, Diagnostic> {
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = matches!(style, ScalarStyle::Plain);
@@ -195,6 +226,9 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut entries: Vec<(Yaml, Yaml)> = Vec::new();
+                // Text keys seen so far -> their index: one lookup per key (a linear scan made
+                // 90,000 keys take 9 s).
+                let mut seen: HashMap<String, usize> = HashMap::new();
                 let end = loop {
                     let (event, kat) = self.next()?;
                     if let Event::MappingEnd = event {
@@ -204,8 +238,7 @@ impl<'a> Builder<'a> {
                     let (event, vat) = self.next()?;
                     let value = self.node(event, vat)?;
                     if let Some(text) = key.as_str()
-                        && let Some((first, _)) =
-                            entries.iter().find(|(k, _)| k.as_str() == Some(text))
+                        && let Some((first, _)) = seen.get(text).map(|i| &entries[*i])
                     {
                         // Reported, and the first one kept, so the rest of the file is checked too.
                         self.duplicates.push(
@@ -216,6 +249,9 @@ impl<'a> Builder<'a> {
                                 )),
                         );
                         continue;
+                    }
+                    if let Some(text) = key.as_str() {
+                        seen.insert(text.to_string(), entries.len());
                     }
                     entries.push((key, value));
                 };
@@ -300,6 +336,33 @@ mod tests {
         }
         let err = parse(&doc).unwrap_err();
         assert!(err.message.contains("more than"), "{err}");
+    }
+
+    #[test]
+    fn refuses_deep_nesting_with_position_instead_of_overflowing() {
+        let mut block = String::new();
+        for level in 0..10_000 {
+            block.push_str(&" ".repeat(level));
+            block.push_str("a:\n");
+        }
+        let err = parse(&block).unwrap_err();
+        assert!(err.message.contains("nest more than"), "{err}");
+        assert_eq!(err.span.start.line as usize, MAX_DEPTH + 1);
+        // Flow style: the parser's own recursion limit stops it first, also with a position.
+        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse(&flow).unwrap_err();
+        assert!(err.span.is_known(), "{err}");
+    }
+
+    #[test]
+    fn many_keys_are_checked_for_duplicates_quickly() {
+        let mut doc: String = (0..90_000).map(|i| format!("k{i}: {i}\n")).collect();
+        doc.push_str("k17: again\n");
+        let started = std::time::Instant::now();
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.contains("duplicate key `k17`"), "{err}");
+        // About 3 s in a debug build on a busy machine; the quadratic check took minutes there.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
     }
 
     #[test]

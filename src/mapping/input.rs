@@ -28,6 +28,8 @@ pub struct InputSpec {
     pub max: Option<f64>,
     pub max_length: Option<usize>,
     pub description: Option<String>,
+    /// Forbidden control characters are removed rather than refused.
+    pub strip_control: bool,
 }
 
 /// Compiles a declared input; problems go to `errors`. The spec is returned either way, so that
@@ -111,6 +113,7 @@ pub fn compile(name: &Spanned<String>, input: &Input, errors: &mut Diagnostics) 
         max: input.max,
         max_length: input.max_length,
         description: input.description.clone(),
+        strip_control: input.strip_control,
     }
 }
 
@@ -214,10 +217,15 @@ pub fn decode(
             Err(e) => errors.push(err(e)),
             Ok(None) if spec.required => errors.push(err("required".to_string())),
             Ok(None) => values.push(spec.default.clone()),
-            Ok(Some(v)) => match validate(spec, &v) {
-                Ok(()) => values.push(Some(v)),
-                Err(e) => errors.push(err(e)),
-            },
+            Ok(Some(mut v)) => {
+                if spec.strip_control {
+                    strip_forbidden(&mut v);
+                }
+                match validate(spec, &v) {
+                    Ok(()) => values.push(Some(v)),
+                    Err(e) => errors.push(err(e)),
+                }
+            }
         }
     }
     if errors.is_empty() {
@@ -231,7 +239,7 @@ pub fn decode(
 /// U+FFFE and U+FFFF) in any text of the value: such a character cannot be sent to a backend in
 /// an envelope, so the caller is told which field has it.
 fn forbidden_char(v: &Value) -> Option<char> {
-    let bad = |c: &char| matches!(*c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    let bad = |c: &char| is_forbidden(*c);
     match v {
         Value::String(s) => s.chars().find(bad),
         Value::Array(items) => items.iter().find_map(forbidden_char),
@@ -239,6 +247,30 @@ fn forbidden_char(v: &Value) -> Option<char> {
             .iter()
             .find_map(|(k, v)| k.chars().find(bad).or_else(|| forbidden_char(v))),
         _ => None,
+    }
+}
+
+fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Removes what `forbidden_char` finds, in every string of the value (`strip_control: true`).
+fn strip_forbidden(v: &mut Value) {
+    match v {
+        Value::String(s) if s.chars().any(is_forbidden) => s.retain(|c| !is_forbidden(c)),
+        Value::Array(items) => items.iter_mut().for_each(strip_forbidden),
+        Value::Object(map) => {
+            let stripped: serde_json::Map<String, Value> = std::mem::take(map)
+                .into_iter()
+                .map(|(mut k, mut v)| {
+                    k.retain(|c| !is_forbidden(c));
+                    strip_forbidden(&mut v);
+                    (k, v)
+                })
+                .collect();
+            *map = stripped;
+        }
+        _ => {}
     }
 }
 
@@ -308,6 +340,7 @@ mod tests {
             max: None,
             max_length: None,
             description: None,
+            strip_control: false,
         }
     }
 

@@ -191,6 +191,7 @@ fn compile_with<'k, R: RouteKeys + std::fmt::Debug>(
         routes,
         routers,
         inbound_limit: compile_inbound_limit(model.rate_limit.as_ref(), errors),
+        secrets: crate::secrets::Secrets::default(),
     })
 }
 

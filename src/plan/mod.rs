@@ -37,6 +37,8 @@ pub struct AdapterPlan {
     routers: HashMap<HttpMethod, matchit::Router<usize>>,
     /// What each caller may ask of this adapter (`rate_limit`).
     pub inbound_limit: Option<crate::limits::Quota>,
+    /// The values its file took from the environment: recordings and logs hide them.
+    pub(crate) secrets: crate::secrets::Secrets,
 }
 
 pub struct RoutePlan {
@@ -191,7 +193,8 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
     let mut adapters = Vec::new();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
-        let (model, diags) = crate::config::load_file(&file, env, options.missing_env_is_empty);
+        let (model, diags, secrets) =
+            crate::config::load_file(&file, env, options.missing_env_is_empty);
         let decoded_cleanly = !diags.iter().any(Diagnostic::is_error);
         diagnostics.extend(diags);
         let Some(model) = model else { continue };
@@ -213,14 +216,19 @@ pub fn load_dir_with(dir: &FsPath, env: crate::config::EnvLookup, options: &Load
         }
         names.insert(name.value.clone(), file.clone());
         // A file with decoding errors is still compiled, to report its other problems too.
+        let hidden = |mut d: Diagnostic| {
+            secrets.redact_diagnostic(&mut d);
+            d.in_file(&file)
+        };
         match compile_adapter(&model, &file, options) {
-            Ok((adapter, warnings)) => {
-                diagnostics.extend(warnings.into_iter().map(|d| d.in_file(&file)));
+            Ok((mut adapter, warnings)) => {
+                diagnostics.extend(warnings.into_iter().map(hidden));
                 if decoded_cleanly {
+                    adapter.secrets = secrets;
                     adapters.push(Arc::new(adapter));
                 }
             }
-            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.in_file(&file))),
+            Err(errors) => diagnostics.extend(errors.into_iter().map(hidden)),
         }
     }
     diagnostic::sort(&mut diagnostics);

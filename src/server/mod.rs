@@ -2,6 +2,8 @@
 
 pub mod access_log;
 mod facade;
+pub mod guard;
+pub mod listen;
 mod request_id;
 
 use std::sync::Arc;
@@ -39,6 +41,8 @@ pub struct Settings {
     pub shared_state: Option<crate::state::SharedStateConfig>,
     /// Total bytes of answers the response cache keeps in this process.
     pub cache_size: u64,
+    /// URI and header limits and the body read timeout, checked before routing.
+    pub request_limits: guard::RequestLimits,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -56,6 +60,7 @@ impl Default for Settings {
             access_log: access_log::AccessLog::off(),
             shared_state: None,
             cache_size: crate::cache::DEFAULT_CACHE_SIZE,
+            request_limits: guard::RequestLimits::default(),
         }
     }
 }
@@ -93,6 +98,7 @@ impl AppState {
         let cache = crate::cache::ResponseCache::new(settings.cache_size, shared.clone());
         let inbound = crate::limits::inbound::Limiters::sharing(shared);
         let limiters = inbound.attach(&plan);
+        crate::secrets::publish(crate::secrets::of_plan(&plan));
         Ok(Arc::new(AppState {
             served: ArcSwap::from_pointee(Served {
                 plan,
@@ -117,6 +123,7 @@ impl AppState {
     pub fn install(&self, plan: Plan) -> Result<(), String> {
         let runtimes = self.registry.attach(backends(&plan))?;
         let inbound = self.inbound.attach(&plan);
+        crate::secrets::publish(crate::secrets::of_plan(&plan));
         self.served.store(Arc::new(Served {
             plan,
             runtimes,
@@ -137,6 +144,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_ponte/ready", get(ready))
         .route_layer(axum::middleware::from_fn(request_id::layer))
         .fallback(facade::handle)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::layer,
+        ))
         .with_state(state)
 }
 
@@ -174,7 +185,9 @@ async fn ready(
 pub fn problem_response(mut problem: Problem, id: &RequestId) -> Response {
     problem.request_id = Some(id.0.clone());
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    // Details are built from backend replies and settings: neither may carry a secret out.
+    let body = crate::secrets::scrub(&body).into_owned();
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
