@@ -352,7 +352,21 @@ impl Problem {
     pub fn bad_reply(detail: impl Into<String>) -> Problem {
         Problem::of(Catalog::BadBackendReply, detail)
     }
+}
 
+/// A backend's fault code as the caller may see it: only a plain name (a QName like
+/// `soap:Server.Database` or a token like `BAD_USER_INPUT`: letters, digits, `_ . : -`, at most
+/// 64 characters). Anything else is backend text that may carry internals; the log has it whole.
+pub(crate) fn plain_code(code: &str) -> Option<&str> {
+    let plain = (1..=64).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
+    plain.then_some(code)
+}
+
+impl Problem {
     /// A backend fault that no rule maps: `what` names it (`SOAP fault `Server``).
     pub fn unmapped_fault(what: impl std::fmt::Display, status: u16) -> Problem {
         Problem::of(

@@ -6,7 +6,6 @@ use serde_json::Value;
 use crate::faults::{self, Fault};
 use crate::problem::{Catalog, Problem};
 use crate::reading::Reading;
-use crate::xml::reader::bounded;
 
 use super::{GraphqlCall, PartialPolicy};
 
@@ -116,7 +115,7 @@ fn error_problem(
     let first = &faults[0];
     if matches!(first.code.as_str(), "UNAUTHENTICATED" | "FORBIDDEN") {
         return Problem::of(Catalog::BackendAuthFailed, "the backend refused ponte's credentials (the caller is not at fault); check the adapter's auth settings")
-            .with("graphql_code", Value::String(bounded(&first.code).to_string()));
+            .with("graphql_code", Value::String(first.code.clone()));
     }
     let codes: Vec<&str> = faults
         .iter()
@@ -124,19 +123,22 @@ fn error_problem(
         .filter(|c| !c.is_empty())
         .collect();
     let what = if partial { "partial data and " } else { "" };
-    let code = match codes.first() {
-        Some(code) => format!("first code `{}`", bounded(code)),
-        None => "without a code".to_string(),
+    // Codes and paths are the backend's text: shown only when they are plain names.
+    let first_code = codes.first().and_then(|c| crate::problem::plain_code(c));
+    let code = match (codes.first(), first_code) {
+        (_, Some(code)) => format!("first code `{code}`"),
+        (Some(_), None) => "a code that is not a plain name (it is in ponte's log)".to_string(),
+        (None, _) => "without a code".to_string(),
     };
     let mut p = Problem::unmapped_fault(
         format_args!("{what}{} GraphQL error(s), {code}", faults.len()),
         status,
     );
-    if let Some(code) = codes.first() {
-        p = p.with("graphql_code", Value::String(bounded(code).to_string()));
+    if let Some(code) = first_code {
+        p = p.with("graphql_code", Value::String(code.to_string()));
     }
-    if let Some(path) = &first.path {
-        p = p.with("graphql_path", Value::String(bounded(path).to_string()));
+    if let Some(path) = first.path.as_deref().and_then(crate::problem::plain_code) {
+        p = p.with("graphql_path", Value::String(path.to_string()));
     }
     p
 }

@@ -115,12 +115,18 @@ pub(crate) fn interpret(
         SoapReply::Fault(fault) => Err(match faults::answer(&route.faults, &fault) {
             Some(a) => Problem::mapped(a),
             None => {
-                // The code is the backend's text: the caller gets a bounded piece, the log all.
+                // The code is the backend's text: the caller sees it only when it is a plain
+                // name (what a fault rule matches on); the log has it, and the message, whole.
                 let code = fault.full_code();
                 tracing::warn!(fault_code = %code, fault_message = %fault.message, "unmapped SOAP fault");
-                let shown = crate::xml::reader::bounded(&code);
-                Problem::unmapped_fault(format!("SOAP fault `{shown}`"), status)
-                    .with("fault_code", Value::String(shown.to_string()))
+                match crate::problem::plain_code(&code) {
+                    Some(shown) => Problem::unmapped_fault(format!("SOAP fault `{shown}`"), status)
+                        .with("fault_code", Value::String(shown.to_string())),
+                    None => Problem::unmapped_fault(
+                        "a SOAP fault whose code is not a plain name (it is in ponte's log)",
+                        status,
+                    ),
+                }
             }
         }),
         SoapReply::Body(body) => {
