@@ -101,10 +101,10 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
     let (result, reply) = match sent.reply {
         Ok(reply) => match unavailable(to.route, &reply) {
             Some(problem) => (Err(problem), Some(reply)),
-            None => (
-                to.route.call.interpret(&to.route.reading, &reply),
-                Some(reply),
-            ),
+            None => {
+                let result = to.route.call.interpret(&to.route.reading, &reply);
+                (refused_credentials(to.route, &reply, result), Some(reply))
+            }
         },
         Err(e) => (Err(send_problem(e, budget, sent.attempts)), None),
     };
@@ -130,6 +130,32 @@ fn unavailable(route: &RoutePlan, reply: &BackendReply) -> Option<Problem> {
     let mut problem = Problem::backend_unavailable(reply.status, seconds);
     problem.status = route.unavailable_status;
     Some(problem)
+}
+
+/// A backend's 401 or 403 that no rule of the route maps means the backend refused ponte's own
+/// credentials: the caller is not at fault, and the problem says where to look (instead of "not
+/// well-formed XML" for a gateway's HTML page).
+fn refused_credentials(
+    route: &RoutePlan,
+    reply: &BackendReply,
+    result: Result<Vec<u8>, Problem>,
+) -> Result<Vec<u8>, Problem> {
+    match result {
+        Err(problem)
+            if matches!(reply.status, 401 | 403)
+                && !route.call.maps_status(reply.status)
+                && matches!(&*problem.code, "bad_backend_reply" | "backend_fault") =>
+        {
+            Err(Problem::of(
+                crate::problem::Catalog::BackendAuthFailed,
+                format!(
+                    "the backend refused ponte's credentials (HTTP {}); the caller is not at fault: check the adapter's backend.auth",
+                    reply.status
+                ),
+            ))
+        }
+        other => other,
+    }
 }
 
 fn send_problem(e: SendError, budget: Duration, attempts: u32) -> Problem {

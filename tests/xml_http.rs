@@ -250,6 +250,17 @@ async fn backend_404_is_404_not_found_by_status_rule() {
 }
 
 #[tokio::test]
+async fn a_backend_refusing_pontes_credentials_is_backend_auth_failed() {
+    let page = "<html><body>401 Authorization Required (gw-7 realm=intranet)</body></html>";
+    let backend = StandIn::always(raw(401, "text/html", page)).await;
+    let ponte = lab(&backend.url).await;
+    let answer = ponte.get("/lab/cep/01001000").await;
+    answer.assert_problem(502, "backend_auth_failed");
+    assert!(answer.detail().contains("HTTP 401"), "{}", answer.text);
+    answer.assert_hides("gw-7");
+}
+
+#[tokio::test]
 async fn backend_400_is_the_status_rules_code_and_detail() {
     let backend = StandIn::always(raw(
         400,

@@ -591,7 +591,7 @@ pub fn backend_cases() -> Vec<Case> {
         ("wide-fault-detail", 502, "backend_fault"),
         ("status-500-empty", 502, "bad_backend_reply"),
         ("status-404-html", 502, "bad_backend_reply"),
-        ("status-401", 502, "bad_backend_reply"),
+        ("status-401", 502, "backend_auth_failed"),
         ("status-429", 503, "backend_unavailable"),
         ("status-503", 503, "backend_unavailable"),
         ("slow", 504, "backend_timeout"),
