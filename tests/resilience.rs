@@ -206,6 +206,49 @@ async fn a_backend_that_never_listens_is_502_unreachable_within_the_budget() {
     );
 }
 
+/// A backend that promises 4,000 bytes, sends the start of an envelope and closes the
+/// connection: what a crashing server or a cut network looks like. Counts its calls.
+async fn closing_mid_reply() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut request = vec![0u8; 16 * 1024];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 4000\r\n\r\n";
+            let start = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>"#;
+            let _ = socket.write_all(format!("{head}{start}").as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn a_backend_closing_mid_reply_is_502_within_the_deadline() {
+    let (url, calls) = closing_mid_reply().await;
+    let ponte = flaky(&url).await;
+    let started = Instant::now();
+    let answer = ponte.post_json("/flaky/write", &json!({})).await;
+    answer.assert_problem(502, "bad_backend_reply");
+    assert!(
+        answer.detail().contains("failed while reading the reply"),
+        "{}",
+        answer.text
+    );
+    answer.assert_hides("soap:Body");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a POST is not sent again");
+}
+
 #[tokio::test]
 async fn the_breaker_opens_answers_fast_then_probes_and_closes() {
     let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
