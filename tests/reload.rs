@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Reply, StandIn, soap11};
+use common::{Reply, StandIn, free_port, soap11};
 use ponte::plan::LoadOptions;
 use ponte::reload::{self, Source};
 use ponte::server::{self, AppState, Settings};
@@ -121,14 +121,6 @@ async fn a_valid_edit_takes_effect_and_a_broken_one_is_refused_while_calls_run()
     );
     assert_eq!(ready["last_reload"]["ok"], json!(false));
     assert_eq!(ready["last_reload"]["problems"], json!(broken.problems));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `ponte serve` on `dir`, listening on a free port; the base URL.

@@ -10,15 +10,7 @@ use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Reply, StandIn, soap11};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{Reply, StandIn, free_port, soap11};
 
 /// Kills a process this test started when the test ends, however it ends.
 struct Started(Child);

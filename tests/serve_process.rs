@@ -6,15 +6,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Reply, StandIn, soap11};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{Reply, StandIn, free_port, soap11};
 
 #[tokio::test]
 async fn sigterm_finishes_calls_in_flight_and_logs_json_lines() {

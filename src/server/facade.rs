@@ -172,19 +172,6 @@ async fn translate<'p>(
     let values = input::decode(&route.inputs, &call_parts)
         .map_err(|errors| Problem::bad_input(json!(errors)))?;
     let runtime = &served.runtimes[index];
-    let Some(policy) = &route.cache else {
-        let call = BackendCall {
-            adapter,
-            runtime,
-            route,
-            values: &values,
-            request_id,
-            parts: &parts,
-            body: body.as_ref(),
-        };
-        return call_backend(state, call, access).await;
-    };
-    let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
     let call = BackendCall {
         adapter,
         runtime,
@@ -194,6 +181,10 @@ async fn translate<'p>(
         parts: &parts,
         body: body.as_ref(),
     };
+    let Some(policy) = &route.cache else {
+        return call_backend(state, call, access).await;
+    };
+    let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
     let kept = state
         .cache
         .answer(key, policy, call_backend(state, call, access))

@@ -397,3 +397,12 @@ pub fn leaves(xml: &str) -> Vec<(String, String, String)> {
 pub fn leaf(ns: &str, name: &str, text: &str) -> (String, String, String) {
     (ns.to_string(), name.to_string(), text.to_string())
 }
+
+/// A loopback port nobody listens on right now, for a `ponte serve` process a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
