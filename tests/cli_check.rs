@@ -84,3 +84,42 @@ fn fixture_schema_file_is_fresh() {
         "schemas/fixture.schema.json is stale: run `cargo run -- schema fixture > schemas/fixture.schema.json`"
     );
 }
+
+/// Adapters written by a generator (or an attacker) can be huge: `check` answers with a
+/// position, never a panic, and reads a very wide response mapping in linear time.
+#[test]
+fn check_refuses_more_backend_headers_than_a_backend_needs_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut adapter = String::from(
+        "name: wide\nbackend:\n  soap: { url: http://127.0.0.1:9/x, namespace: urn:x }\n  headers:\n",
+    );
+    for i in 0..40_000 {
+        adapter.push_str(&format!("    X-H{i}: v\n"));
+    }
+    adapter.push_str("routes:\n  r: { method: GET, path: /r, operation: R }\n");
+    std::fs::write(dir.path().join("wide.yaml"), adapter).unwrap();
+    let (code, _, stderr) = ponte(&["check", "--adapters", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("wide.yaml:105:5: more than 100 backend headers"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_accepts_a_response_mapping_of_thousands_of_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut adapter = String::from(
+        "name: wide\nbackend:\n  soap: { url: http://127.0.0.1:9/x, namespace: urn:x }\nroutes:\n  r:\n    method: GET\n    path: /r\n    operation: R\n    response:\n",
+    );
+    for i in 0..20_000 {
+        adapter.push_str(&format!("      k{i}: Reply.F{i}\n"));
+    }
+    std::fs::write(dir.path().join("wide.yaml"), adapter).unwrap();
+    let (code, stdout, stderr) = ponte(&["check", "--adapters", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("ok: 1 adapter(s), 1 route(s)"),
+        "{stdout}"
+    );
+}

@@ -210,6 +210,9 @@ pub(super) fn compile_inbound_limit(
     crate::limits::compile_quota(config, errors)
 }
 
+/// Most extra headers an adapter may send to its backend.
+const MAX_BACKEND_HEADERS: usize = 100;
+
 /// The adapter-wide backend settings: timeouts, retries, limits, headers.
 fn compile_backend(
     backend: &Backend,
@@ -217,6 +220,17 @@ fn compile_backend(
     errors: &mut Diagnostics,
 ) -> Option<BackendSettings> {
     let mut headers = HeaderMap::new();
+    // A HeaderMap panics past 32,768 entries; no backend needs more than a few.
+    if let Some((name, _)) = backend.headers.get_index(MAX_BACKEND_HEADERS) {
+        errors.push(
+            Diagnostic::error(
+                name.span,
+                format!("more than {MAX_BACKEND_HEADERS} backend headers"),
+            )
+            .with_help("send a few headers; credentials belong in backend.auth"),
+        );
+        return None;
+    }
     for (name, value) in &backend.headers {
         match (
             HeaderName::try_from(name.value.as_str()),

@@ -25,12 +25,18 @@ impl Default for ArrayHints {
 #[derive(Debug, Default, Clone)]
 struct HintNode {
     children: Vec<(String, usize)>,
+    /// The same children by name, once there are more than a few: a linear scan is fastest for
+    /// the handful a mapping usually names, but an adapter may name thousands.
+    index: Option<std::collections::HashMap<String, usize>>,
     array: bool,
     /// Some child is always an array (so this element is always an object).
     has_array_child: bool,
     /// A path ends here: the whole subtree is needed.
     whole: bool,
 }
+
+/// Children of a node found by a linear scan up to this many; by a hash index beyond.
+const LINEAR_CHILDREN: usize = 16;
 
 impl ArrayHints {
     /// Every element directly followed by `[*]` in one of the paths is an array.
@@ -81,17 +87,26 @@ impl ArrayHints {
         }
         self.nodes.push(HintNode::default());
         let id = self.nodes.len() - 1;
-        self.nodes[node].children.push((name.to_string(), id));
+        let parent = &mut self.nodes[node];
+        parent.children.push((name.to_string(), id));
+        if let Some(index) = &mut parent.index {
+            index.insert(name.to_string(), id);
+        } else if parent.children.len() > LINEAR_CHILDREN {
+            parent.index = Some(parent.children.iter().cloned().collect());
+        }
         id
     }
 
     pub(crate) fn child(&self, node: usize, name: &str) -> Option<usize> {
-        self.nodes
-            .get(node)?
-            .children
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, id)| *id)
+        let node = self.nodes.get(node)?;
+        match &node.index {
+            Some(index) => index.get(name).copied(),
+            None => node
+                .children
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, id)| *id),
+        }
     }
 
     /// Whether a document whose root element is `name` is one the mapping reads: the root is
@@ -122,5 +137,26 @@ impl ArrayHints {
             .iter()
             .filter(|(_, c)| self.nodes[*c].array)
             .map(|(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_with_thousands_of_named_children_finds_each_and_no_other() {
+        let paths: Vec<Path> = (0..5000)
+            .map(|i| Path::parse(&format!("Reply.F{i}")).unwrap())
+            .chain([Path::parse("Reply.List[*].Item").unwrap()])
+            .collect();
+        let hints = ArrayHints::from_paths(&paths);
+        let reply = hints.child(0, "Reply").unwrap();
+        for i in [0, 15, 16, 17, 4999] {
+            assert!(hints.child(reply, &format!("F{i}")).is_some(), "F{i}");
+        }
+        assert_eq!(hints.child(reply, "F5000"), None);
+        let list = hints.child(reply, "List");
+        assert!(hints.is_array(list));
     }
 }
