@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -36,24 +36,11 @@ async fn timed_backend() -> (StandIn, Arc<Mutex<Vec<u64>>>) {
     (backend, arrivals)
 }
 
-/// ponte over `tests/limits-adapters`, served with peer addresses (as `ponte serve` does), so
-/// inbound limits see who calls.
+/// ponte over `tests/limits-adapters` (the harness serves with peer addresses, as `ponte
+/// serve` does, so inbound limits see who calls).
 async fn ponte(backend: &StandIn) -> Ponte {
     let env = HashMap::from([("LIMITS_URL".to_string(), backend.url.clone())]);
-    let lookup = move |name: &str| env.get(name).cloned();
-    let loaded = ponte::plan::load_dir(&repo_path("tests/limits-adapters"), &lookup);
-    let plan = loaded.plan.expect("the limits adapters load");
-    let state = ponte::server::AppState::new(plan, ponte::server::Settings::default()).unwrap();
-    let app = ponte::server::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.ok();
-    });
-    Ponte {
-        base,
-        client: reqwest::Client::builder().no_proxy().build().unwrap(),
-    }
+    Ponte::start(&repo_path("tests/limits-adapters"), env).await
 }
 
 fn retry_after(answer: &Answer) -> u64 {

@@ -152,7 +152,9 @@ impl Ponte {
 
     pub async fn serve(plan: ponte::plan::Plan, settings: ponte::server::Settings) -> Ponte {
         let state = ponte::server::AppState::new(plan, settings).expect("the backends start");
-        let app = ponte::server::router(state);
+        // With the peer address, as `ponte serve` gives it (inbound limits key on it).
+        let app = ponte::server::router(state)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
