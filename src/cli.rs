@@ -94,6 +94,15 @@ enum Command {
         #[command(subcommand)]
         source: ImportSource,
     },
+    /// Print the OpenAPI 3.1 document of every route (what `/_ponte/openapi.json` serves).
+    Openapi {
+        /// Directory of adapter files (*.yaml).
+        #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
+        adapters: PathBuf,
+        /// Fixture directory whose cases give the examples (skipped when it does not exist).
+        #[arg(long, default_value = "fixtures", env = "PONTE_FIXTURES")]
+        fixtures: PathBuf,
+    },
     /// Print the JSON Schema of adapter or fixture files (what schemas/*.schema.json hold).
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Adapter)]
@@ -228,6 +237,8 @@ pub fn main() -> ExitCode {
             } else {
                 AccessLog::off()
             };
+            // The docs and the OpenAPI document take their examples from the fixtures.
+            let examples = fixtures.is_dir().then(|| fixtures.clone());
             let source = match (mock, record) {
                 (true, _) => Source::Mock(fixtures),
                 (false, Some(dir)) => Source::Record(dir, redact),
@@ -244,6 +255,7 @@ pub fn main() -> ExitCode {
                         caller_timeout_header,
                         state,
                         hostile,
+                        examples,
                     ));
                     // Connections cut at the shutdown deadline are not waited for again.
                     rt.shutdown_timeout(Duration::from_secs(1));
@@ -254,6 +266,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Check { adapters } => check(&adapters),
+        Command::Openapi { adapters, fixtures } => openapi(&adapters, &fixtures),
         Command::Test {
             fixtures,
             adapters,
@@ -391,6 +404,7 @@ async fn serve(
     caller_timeout_header: String,
     state: crate::state::StateArgs,
     hostile: HostileClientFlags,
+    examples: Option<PathBuf>,
 ) -> ExitCode {
     let (connection_limits, request_limits) = hostile.limits();
     let caller_timeout_header = match caller_timeout_header.as_str() {
@@ -432,6 +446,7 @@ async fn serve(
         shared_state: state.config(),
         cache_size: state.cache_size,
         request_limits,
+        examples,
         ..Settings::default()
     };
     let mut mocks = None;
@@ -509,6 +524,28 @@ async fn serve(
         server::shutdown_signal(),
     )
     .await;
+    ExitCode::SUCCESS
+}
+
+/// Prints the OpenAPI document; backends are not reached, so unset variables expand to nothing.
+fn openapi(adapters: &Path, fixtures: &Path) -> ExitCode {
+    let options = plan::LoadOptions {
+        missing_env_is_empty: true,
+        ..plan::LoadOptions::default()
+    };
+    let loaded = plan::load_dir_with(adapters, &crate::config::process_env, &options);
+    let Some(plan) = loaded.plan else {
+        print_diagnostics(&loaded.diagnostics);
+        eprintln!("error: the adapters do not load (run `ponte check`)");
+        return ExitCode::FAILURE;
+    };
+    let cases = match fixtures.is_dir() {
+        true => crate::fixture::load(fixtures, &plan).0,
+        false => Vec::new(),
+    };
+    let published =
+        crate::describe::Published::build(&plan, &cases, crate::describe::Mode::default());
+    println!("{}", published.openapi);
     ExitCode::SUCCESS
 }
 

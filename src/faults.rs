@@ -160,6 +160,36 @@ pub fn answer(rules: &[CompiledRule], fault: &Fault) -> Option<FaultAnswer> {
 }
 
 impl CompiledRule {
+    /// The `code` the rule answers with, when it names one (else it is derived from the fault).
+    pub(crate) fn error_code(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// What the rule matches, in words, for the docs: `code Server, message /divide by zero/`.
+    pub(crate) fn condition(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.code {
+            parts.push(format!("code {c}"));
+        }
+        if let Some(s) = &self.subcode {
+            parts.push(format!("subcode {s}"));
+        }
+        if let Some(p) = &self.path {
+            parts.push(format!("path {p}"));
+        }
+        if let Some(m) = &self.message {
+            parts.push(format!("message /{}/", m.as_str()));
+        }
+        if let Some(w) = &self.when {
+            parts.push(format!("reply has {w}"));
+        }
+        if parts.is_empty() {
+            "any fault".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// What this rule answers for `fault`.
     pub(crate) fn answer(&self, fault: &Fault) -> FaultAnswer {
         FaultAnswer {

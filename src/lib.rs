@@ -9,6 +9,7 @@ pub mod cache;
 pub(crate) mod caller;
 pub mod cli;
 pub(crate) mod config;
+pub mod describe;
 pub mod diagnostic;
 pub mod engine;
 pub(crate) mod faults;

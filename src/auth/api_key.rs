@@ -66,6 +66,14 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl ApiKeyGuard {
+    /// Where the key goes, for the docs: `("header", "x-api-key")` or `("query", "key")`.
+    pub(crate) fn place(&self) -> (&'static str, &str) {
+        match &self.place {
+            KeyPlace::Header(name) => ("header", name.as_str()),
+            KeyPlace::Query(name) => ("query", name.as_str()),
+        }
+    }
+
     /// The name of the key presented, if it is one of ours.
     pub(crate) fn admit(&self, request: &Presented) -> Option<Arc<str>> {
         let presented = match &self.place {

@@ -70,6 +70,11 @@ pub(crate) fn compile(
 }
 
 impl HmacGuard {
+    /// The header that carries the signature, for the docs.
+    pub(crate) fn header(&self) -> &str {
+        self.header.as_str()
+    }
+
     /// The name of the secret that signed the request, if one did and the timestamp is fresh.
     pub(crate) fn admit(&self, request: &Presented) -> Option<Arc<str>> {
         let written = request.headers.get(&self.header)?.to_str().ok()?.trim();

@@ -93,6 +93,29 @@ impl Guard {
         })
     }
 
+    /// The scheme as the docs show it: where the credential goes, never what it is.
+    pub(crate) fn describe(&self) -> crate::describe::Security {
+        use crate::describe::Security;
+        match &self.scheme {
+            Scheme::ApiKey(g) => {
+                let (location, name) = g.place();
+                Security::ApiKey {
+                    location,
+                    name: name.to_string(),
+                }
+            }
+            Scheme::Hmac(g) => Security::Hmac {
+                header: g.header().to_string(),
+            },
+            Scheme::Jwt(_) => Security::Jwt,
+        }
+    }
+
+    /// Whether a valid credential may still be refused this route (403): JWT scopes.
+    pub(crate) fn may_forbid(&self) -> bool {
+        matches!(self.scheme, Scheme::Jwt(_))
+    }
+
     /// Whether the guard needs the request body (the others decide before it is read).
     pub(crate) fn reads_body(&self) -> bool {
         matches!(self.scheme, Scheme::Hmac(_))

@@ -43,6 +43,8 @@ pub struct Settings {
     pub cache_size: u64,
     /// URI and header limits and the body read timeout, checked before routing.
     pub request_limits: guard::RequestLimits,
+    /// A fixtures folder whose cases give the docs and the OpenAPI document their examples.
+    pub examples: Option<std::path::PathBuf>,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -61,6 +63,7 @@ impl Default for Settings {
             shared_state: None,
             cache_size: crate::cache::DEFAULT_CACHE_SIZE,
             request_limits: guard::RequestLimits::default(),
+            examples: None,
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct Served {
     pub runtimes: Vec<Arc<BackendRuntime>>,
     /// Each adapter's inbound rate limiter, index for index.
     pub(crate) inbound: Vec<crate::limits::inbound::AdapterLimiters>,
+    /// The OpenAPI document and the docs page of this plan, rendered when it was installed.
+    pub published: Arc<crate::describe::Published>,
 }
 
 /// Shared by all requests. The served plan sits behind an atomic pointer: a reload swaps it
@@ -99,11 +104,13 @@ impl AppState {
         let inbound = crate::limits::inbound::Limiters::sharing(shared);
         let limiters = inbound.attach(&plan);
         crate::secrets::publish(crate::secrets::of_plan(&plan));
+        let published = Arc::new(publish(&plan, &settings));
         Ok(Arc::new(AppState {
             served: ArcSwap::from_pointee(Served {
                 plan,
                 runtimes,
                 inbound: limiters,
+                published,
             }),
             registry,
             inbound,
@@ -124,13 +131,29 @@ impl AppState {
         let runtimes = self.registry.attach(backends(&plan))?;
         let inbound = self.inbound.attach(&plan);
         crate::secrets::publish(crate::secrets::of_plan(&plan));
+        let published = Arc::new(publish(&plan, &self.settings));
         self.served.store(Arc::new(Served {
             plan,
             runtimes,
             inbound,
+            published,
         }));
         Ok(())
     }
+}
+
+/// The OpenAPI document and docs page of `plan`, with examples from the settings' fixtures (cases
+/// that do not load give no example; `ponte test` reports them). Mock mode answers calls no
+/// fixture covers with a 404, so its document says so.
+fn publish(plan: &Plan, settings: &Settings) -> crate::describe::Published {
+    let cases = match &settings.examples {
+        Some(dir) => crate::fixture::load(dir, plan).0,
+        None => Vec::new(),
+    };
+    let mode = crate::describe::Mode {
+        mock: matches!(settings.transport, Transport::Replay(_)),
+    };
+    crate::describe::Published::build(plan, &cases, mode)
 }
 
 /// Each adapter's name and backend settings, in the plan's order.
@@ -142,6 +165,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/_ponte/health", get(health))
         .route("/_ponte/ready", get(ready))
+        .route("/", get(docs_page))
+        .route("/_ponte/docs", get(docs_page))
+        .route("/_ponte/openapi.json", get(openapi_document))
         .route_layer(axum::middleware::from_fn(request_id::layer))
         .fallback(facade::handle)
         .layer(axum::middleware::from_fn_with_state(
@@ -179,6 +205,38 @@ async fn ready(
         "last_reload": last_reload,
     }))
     .into_response()
+}
+
+/// The landing and docs page, rendered when the plan was installed.
+async fn docs_page(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    let published = state.served.load().published.clone();
+    let mut response = published.page.clone().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // The page runs only its own inline script and calls only this origin.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+/// The OpenAPI 3.1 document of the served adapters, rendered when the plan was installed.
+async fn openapi_document(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> Response {
+    let published = state.served.load().published.clone();
+    let mut response = published.openapi.clone().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Renders a problem as `application/problem+json`.

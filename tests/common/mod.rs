@@ -152,6 +152,11 @@ impl Ponte {
 
     pub async fn serve(plan: ponte::plan::Plan, settings: ponte::server::Settings) -> Ponte {
         let state = ponte::server::AppState::new(plan, settings).expect("the backends start");
+        Ponte::serve_state(state).await
+    }
+
+    /// Serves a state the test keeps (to install new plans into it).
+    pub async fn serve_state(state: std::sync::Arc<ponte::server::AppState>) -> Ponte {
         // With the peer address, as `ponte serve` gives it (inbound limits key on it).
         let app = ponte::server::router(state)
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
