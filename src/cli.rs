@@ -83,6 +83,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Write the routes in another tool's format.
+    Export {
+        #[command(subcommand)]
+        format: ExportFormat,
+    },
     /// Validate every adapter; print each problem as file:line:col and exit 1 if any.
     Check {
         /// Directory of adapter files (*.yaml).
@@ -193,6 +198,23 @@ enum ImportSource {
         /// Leave `TYPE.FIELD` out of every selection (a root field: its route); repeatable.
         #[arg(long, value_name = "TYPE.FIELD")]
         exclude: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportFormat {
+    /// A Postman Collection v2.1: a folder per adapter, a request per route with its fixture
+    /// example, saved example answers, and a test of each answer (`newman run` runs them).
+    Postman {
+        /// Directory of adapter files (*.yaml).
+        #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
+        adapters: PathBuf,
+        /// Fixture directory whose cases give the examples (skipped when it does not exist).
+        #[arg(long, default_value = "fixtures", env = "PONTE_FIXTURES")]
+        fixtures: PathBuf,
+        /// Write the collection here instead of printing it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -307,6 +329,14 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Export {
+            format:
+                ExportFormat::Postman {
+                    adapters,
+                    fixtures,
+                    output,
+                },
+        } => crate::export::run_postman(&adapters, &fixtures, output.as_deref()),
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod config;
 pub mod describe;
 pub mod diagnostic;
 pub mod engine;
+pub mod export;
 pub(crate) mod faults;
 pub mod fixture;
 #[doc(hidden)]
@@ -20,6 +21,7 @@ pub mod graphql;
 pub mod kind;
 pub(crate) mod limits;
 pub(crate) mod mapping;
+pub(crate) mod mcp;
 pub mod memory;
 pub mod plan;
 pub mod problem;

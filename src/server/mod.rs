@@ -169,6 +169,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_ponte/docs", get(docs_page))
         .route("/_ponte/openapi.json", get(openapi_document))
         .route_layer(axum::middleware::from_fn(request_id::layer))
+        .route_service("/_ponte/mcp", crate::mcp::service(state.clone()))
         .fallback(facade::handle)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
