@@ -10,4 +10,4 @@ collection="$ARTEFACTS/ponte.postman_collection.json"
 (cd "$ROOT" && "$PONTE_BIN" export postman -o "$collection")
 "$tools/node_modules/.bin/newman" run "$collection" \
   --env-var "baseUrl=$PONTE_URL" \
-  --reporters cli --no-color
+  --reporters cli --color off
