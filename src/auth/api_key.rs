@@ -66,6 +66,14 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl ApiKeyGuard {
+    /// The header or query parameter that carries the key.
+    pub(crate) fn place_name(&self) -> &str {
+        match &self.place {
+            KeyPlace::Header(h) => h.as_str(),
+            KeyPlace::Query(q) => q,
+        }
+    }
+
     /// The name of the key presented, if it is one of ours.
     pub(crate) fn admit(&self, request: &Presented) -> Option<Arc<str>> {
         let presented = match &self.place {
