@@ -44,7 +44,8 @@ fn ponte_call_dry_run_prints_the_envelope_with_secrets_masked() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.starts_with("POST http://127.0.0.1:9/shop\n"), "{text}");
+    // The URL came from the environment: like every such value, it is not printed.
+    assert!(text.starts_with("POST ***\n"), "{text}");
     assert!(text.contains("\nsoapaction: \""), "{text}");
     assert!(text.contains("CardNumber>***</"), "{text}");
     assert!(text.contains("Amount>10</"), "{text}");

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::MAX_PART;
 use super::mask::Names;
-use crate::config::model::InputLocation;
+use crate::config::model::{InputLocation, ValueType};
 use crate::engine::{self, CallTo};
 use crate::plan::{AdapterPlan, RoutePlan};
 use crate::problem::Problem;
@@ -144,8 +144,12 @@ fn decode_inputs(
                 }
             }
             InputLocation::Body => {
-                // `--input n=2` is the number 2, `--input s=text` the string: as JSON when it is.
-                let v = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+                // Text for text inputs; else as JSON when it parses (`--input n=2` is the number 2).
+                let text = || Value::String(value.into());
+                let v = match spec.ty {
+                    ValueType::String | ValueType::Date | ValueType::Datetime => text(),
+                    _ => serde_json::from_str(value).unwrap_or_else(|_| text()),
+                };
                 set_path(
                     body.get_or_insert_with(|| Value::Object(Map::new())),
                     &spec.external,
