@@ -227,10 +227,7 @@ async fn call_log_entry_stays_bounded_for_a_huge_reply() {
     assert_eq!(get(&ponte, "/shop/price/big").await.status, 200);
     let (text, list) = calls(&ponte, "").await;
     assert_eq!(list[0]["backend"]["reply"]["truncated"], true);
-    assert_eq!(
-        list[0]["backend"]["reply"]["bytes"].as_u64().unwrap() > 1 << 20,
-        true
-    );
+    assert!(list[0]["backend"]["reply"]["bytes"].as_u64().unwrap() > 1 << 20);
     assert!(
         text.len() < 4 * ponte::calls::MAX_PART,
         "{} bytes",

@@ -106,7 +106,7 @@ impl CallLog {
             .filter(|k| filter.route.as_deref().is_none_or(|r| r == k.route))
             .filter(|k| filter.status.is_none_or(|s| s == k.status))
             .collect();
-        picked.sort_by(|a, b| b.seq.cmp(&a.seq));
+        picked.sort_by_key(|k| std::cmp::Reverse(k.seq));
         let mut out =
             String::with_capacity(2 + picked.iter().map(|k| k.json.len() + 1).sum::<usize>());
         out.push('[');
