@@ -67,6 +67,26 @@ enum Command {
         state: crate::state::StateArgs,
         #[command(flatten)]
         hostile: HostileClientFlags,
+        #[command(flatten)]
+        observe: ObserveFlags,
+    },
+    /// Build the backend request of one route for some inputs and print it (--dry-run), or send
+    /// it and print both sides and the answer.
+    Call {
+        /// The route, as ADAPTER.ROUTE (e.g. calculator.add).
+        target: String,
+        /// Directory of adapter files (*.yaml).
+        #[arg(long, default_value = "adapters", env = "PONTE_ADAPTERS")]
+        adapters: PathBuf,
+        /// An input by name, as NAME=VALUE (repeatable).
+        #[arg(long = "input", value_name = "NAME=VALUE")]
+        inputs: Vec<String>,
+        /// The JSON body, for routes with body inputs.
+        #[arg(long, value_name = "JSON")]
+        body: Option<String>,
+        /// Print the request only; send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Run the contract fixtures offline against stand-in backends; exit 1 on any failure.
     Test {
@@ -113,6 +133,45 @@ enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Adapter)]
         kind: SchemaKind,
     },
+}
+
+/// The call log and who may read it.
+#[derive(clap::Args)]
+struct ObserveFlags {
+    /// Keep the last calls of each route, both sides, for `/_ponte/calls` (on with --mock).
+    #[arg(long)]
+    call_log: bool,
+    /// Calls kept per route by the call log.
+    #[arg(long, value_name = "N", default_value_t = crate::calls::DEFAULT_PER_ROUTE)]
+    call_log_size: usize,
+    /// The token `/_ponte/calls` asks for (`Authorization: Bearer ...`). Without it a call log
+    /// gets a random one, printed at startup.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PONTE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+}
+
+impl ObserveFlags {
+    /// The call log and its admin token, when the log is on (asked, or in mock mode).
+    fn call_log(self, mock: bool) -> (Option<Arc<crate::calls::CallLog>>, Option<String>) {
+        if !(self.call_log || mock) {
+            return (None, self.admin_token);
+        }
+        let log = Arc::new(crate::calls::CallLog::new(self.call_log_size));
+        let token = self.admin_token.filter(|t| !t.is_empty()).or_else(|| {
+            let token = crate::calls::AdminToken::generate()?;
+            // On stderr, not in the log: log lines are often shipped elsewhere.
+            eprintln!(
+                "call log: open /_ponte/calls/page with the admin token {token} (choose one with --admin-token or PONTE_ADMIN_TOKEN)"
+            );
+            Some(token)
+        });
+        (Some(log), token)
+    }
 }
 
 /// How `serve` treats slow, greedy or oversized clients.
@@ -245,6 +304,7 @@ pub fn main() -> ExitCode {
             caller_timeout_header,
             state,
             hostile,
+            observe,
         } => {
             let (_log_guard, log_writer) = init_logging(log_format);
             // RUST_LOG still decides: `ponte::access=off` silences the access log.
@@ -278,6 +338,7 @@ pub fn main() -> ExitCode {
                         state,
                         hostile,
                         examples,
+                        observe,
                     ));
                     // Connections cut at the shutdown deadline are not waited for again.
                     rt.shutdown_timeout(Duration::from_secs(1));
@@ -289,6 +350,19 @@ pub fn main() -> ExitCode {
         }
         Command::Check { adapters } => check(&adapters),
         Command::Openapi { adapters, fixtures } => openapi(&adapters, &fixtures),
+        Command::Call {
+            target,
+            adapters,
+            inputs,
+            body,
+            dry_run,
+        } => crate::calls::command::run(&crate::calls::command::CallArgs {
+            adapters: &adapters,
+            target: &target,
+            inputs: &inputs,
+            body: body.as_deref(),
+            dry_run,
+        }),
         Command::Test {
             fixtures,
             adapters,
@@ -435,8 +509,10 @@ async fn serve(
     state: crate::state::StateArgs,
     hostile: HostileClientFlags,
     examples: Option<PathBuf>,
+    observe: ObserveFlags,
 ) -> ExitCode {
     let (connection_limits, request_limits) = hostile.limits();
+    let (call_log, admin_token) = observe.call_log(matches!(source, Source::Mock(_)));
     let caller_timeout_header = match caller_timeout_header.as_str() {
         "" => None,
         name => match axum::http::HeaderName::try_from(name) {
@@ -477,6 +553,8 @@ async fn serve(
         cache_size: state.cache_size,
         request_limits,
         examples,
+        call_log,
+        admin_token,
         ..Settings::default()
     };
     let mut mocks = None;

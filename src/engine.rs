@@ -26,6 +26,8 @@ pub struct Outcome {
     pub reply: Option<BackendReply>,
     /// The fixture that answered (`serve --mock`): `<adapter folder>/<case stem>`.
     pub fixture: Option<String>,
+    /// Attempts made (0 when nothing was sent; more than 1 after retries).
+    pub attempts: u32,
 }
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -66,6 +68,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 sent: None,
                 reply: None,
                 fixture: None,
+                attempts: 0,
             };
         }
     };
@@ -93,11 +96,13 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
                 sent: Some(request),
                 reply: None,
                 fixture: None,
+                attempts: 0,
             };
         }
     };
     let fixture = sent.fixture;
     let sent = sent.attempts;
+    let attempts = sent.attempts;
     let (result, reply) = match sent.reply {
         Ok(reply) => match unavailable(to.route, &reply) {
             Some(problem) => (Err(problem), Some(reply)),
@@ -114,6 +119,7 @@ pub async fn call(transport: &Transport, to: CallTo<'_>) -> Outcome {
         sent: Some(request),
         reply,
         fixture,
+        attempts,
     }
 }
 
@@ -194,6 +200,12 @@ pub struct FinishedCall<'a> {
     pub body: Option<&'a Value>,
     pub values: &'a [Option<Value>],
     pub outcome: &'a Outcome,
+    /// The caller's request id.
+    pub request_id: &'a str,
+    /// The route's adapter (its backend settings, its `redact` names).
+    pub plan: &'a AdapterPlan,
+    /// From the backend request built to the answer mapped.
+    pub elapsed: Duration,
 }
 
 /// Something that looks at every finished call (the recorder; later the call log and metrics).

@@ -75,6 +75,13 @@ impl HmacGuard {
         self.header.as_str()
     }
 
+    /// The signature header (and the timestamp header, when signed).
+    pub(crate) fn header_names(&self) -> Vec<&str> {
+        let mut names = vec![self.header.as_str()];
+        names.extend(self.timestamp.as_ref().map(|(h, _)| h.as_str()));
+        names
+    }
+
     /// The name of the secret that signed the request, if one did and the timestamp is fresh.
     pub(crate) fn admit(&self, request: &Presented) -> Option<Arc<str>> {
         let written = request.headers.get(&self.header)?.to_str().ok()?.trim();

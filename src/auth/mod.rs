@@ -121,6 +121,15 @@ impl Guard {
         matches!(self.scheme, Scheme::Hmac(_))
     }
 
+    /// The header or query parameter names that carry the credential (the call log masks them).
+    pub(crate) fn credential_names(&self) -> Vec<&str> {
+        match &self.scheme {
+            Scheme::ApiKey(g) => vec![g.place().1],
+            Scheme::Hmac(g) => g.header_names(),
+            Scheme::Jwt(_) => vec!["authorization"],
+        }
+    }
+
     /// The `WWW-Authenticate` value: the scheme and the realm (the adapter's name).
     fn challenge(&self) -> String {
         let scheme = match self.scheme {

@@ -34,6 +34,12 @@ pub struct AdapterFile<R> {
     /// with `Retry-After`. Off unless given.
     #[serde(default)]
     pub rate_limit: Option<Spanned<RateLimitConfig>>,
+    /// Element, field, header and query parameter names whose values the call log masks
+    /// (matched by local name, any case), e.g. `[CardNumber, cpf]`. Passwords, tokens,
+    /// `Authorization`, cookies, API-key headers and the inbound auth's parameter are always
+    /// masked.
+    #[serde(default)]
+    pub redact: Vec<String>,
 }
 
 /// An adapter file of one backend kind.

@@ -192,6 +192,7 @@ fn compile_with<'k, R: RouteKeys + std::fmt::Debug>(
         routers,
         inbound_limit: compile_inbound_limit(model.rate_limit.as_ref(), errors),
         secrets: crate::secrets::Secrets::default(),
+        redact: model.redact.clone(),
     })
 }
 

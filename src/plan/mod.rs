@@ -39,6 +39,8 @@ pub struct AdapterPlan {
     pub inbound_limit: Option<crate::limits::Quota>,
     /// The values its file took from the environment: recordings and logs hide them.
     pub(crate) secrets: crate::secrets::Secrets,
+    /// Names whose values the call log masks (`redact`).
+    pub redact: Vec<String>,
 }
 
 pub struct RoutePlan {

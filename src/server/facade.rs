@@ -32,6 +32,10 @@ struct Access<'a> {
     caller: Caller,
     /// Set when the answer came through the response cache.
     freshness: Option<crate::cache::Freshness>,
+    /// The route's metric labels, once a route matched.
+    labels: Option<&'a crate::metrics::RouteLabels>,
+    /// Whether the engine was asked (a cache route's answer was not kept).
+    called: bool,
 }
 
 /// Names the fixture that produced a mock answer.
@@ -39,12 +43,14 @@ pub static FIXTURE_HEADER: header::HeaderName = header::HeaderName::from_static(
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
+    let _in_flight = state.metrics.in_flight();
     let id = RequestId::of(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
     let served = state.served.load_full();
     let mut access = Access::default();
     let result = translate(&state, &served, request, &id.0, &mut access).await;
+    let rate_limited = matches!(&result, Err(p) if p.code == Catalog::RateLimited.code());
     let mut response = match result {
         Ok(json) => json_response(json),
         Err(problem) => problem_response(problem, &id),
@@ -73,6 +79,12 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         backend: access.backend,
         fixture: access.fixture.as_deref(),
     });
+    state.metrics.answered(
+        access.labels,
+        response.status().as_u16(),
+        started.elapsed(),
+        rate_limited,
+    );
     response
 }
 
@@ -134,6 +146,7 @@ async fn translate<'p>(
         .iter()
         .position(|r| std::ptr::eq(r, route))
         .unwrap_or(usize::MAX);
+    access.labels = served.labels.get(index).and_then(|r| r.get(route_index));
 
     let query: Vec<(String, String)> = request
         .uri()
@@ -188,7 +201,11 @@ async fn translate<'p>(
     let kept = state
         .cache
         .answer(key, policy, call_backend(state, call, access))
-        .await?;
+        .await;
+    if let Some(labels) = access.labels {
+        state.metrics.cache(labels, !access.called);
+    }
+    let kept = kept?;
     access.freshness = Some(kept.freshness());
     kept.answer.clone()
 }
@@ -230,7 +247,18 @@ async fn call_backend<'p>(
             &parts.headers,
         ),
     };
+    let began = Instant::now();
     let outcome = engine::call(&state.settings.transport, to).await;
+    access.called = true;
+    if let Some(labels) = access.labels {
+        state.metrics.backend_call(
+            labels,
+            outcome.backend_time,
+            outcome.attempts,
+            &outcome.result,
+            outcome.reply.is_some(),
+        );
+    }
     access.backend = outcome.backend_time;
     access.fixture.clone_from(&outcome.fixture);
     if !state.settings.observers.is_empty() {
@@ -243,6 +271,9 @@ async fn call_backend<'p>(
             body,
             values,
             outcome: &outcome,
+            request_id,
+            plan: adapter,
+            elapsed: began.elapsed(),
         };
         for observer in &state.settings.observers {
             observer.observe(&finished);

@@ -45,6 +45,10 @@ pub struct Settings {
     pub request_limits: guard::RequestLimits,
     /// A fixtures folder whose cases give the docs and the OpenAPI document their examples.
     pub examples: Option<std::path::PathBuf>,
+    /// The call log (`serve --call-log`, on in `--mock`); `None` keeps no calls.
+    pub call_log: Option<Arc<crate::calls::CallLog>>,
+    /// The token `/_ponte/calls` asks for; without one the call log is never shown.
+    pub admin_token: Option<String>,
 }
 
 /// The header RapidPro-style flow engines send when a flow sets a webhook timeout.
@@ -64,6 +68,8 @@ impl Default for Settings {
             cache_size: crate::cache::DEFAULT_CACHE_SIZE,
             request_limits: guard::RequestLimits::default(),
             examples: None,
+            call_log: None,
+            admin_token: None,
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct Served {
     pub(crate) inbound: Vec<crate::limits::inbound::AdapterLimiters>,
     /// The OpenAPI document and the docs page of this plan, rendered when it was installed.
     pub published: Arc<crate::describe::Published>,
+    /// Each route's metric labels, index for index.
+    pub(crate) labels: Vec<Vec<crate::metrics::RouteLabels>>,
 }
 
 /// Shared by all requests. The served plan sits behind an atomic pointer: a reload swaps it
@@ -90,10 +98,20 @@ pub struct AppState {
     pub settings: Settings,
     /// The outcome of the last reload, if there was one.
     last_reload: std::sync::Mutex<Option<crate::reload::ReloadStatus>>,
+    pub(crate) metrics: crate::metrics::Metrics,
+    admin_token: Option<crate::calls::AdminToken>,
 }
 
 impl AppState {
-    pub fn new(plan: Plan, settings: Settings) -> Result<Arc<AppState>, String> {
+    pub fn new(plan: Plan, mut settings: Settings) -> Result<Arc<AppState>, String> {
+        if let Some(log) = &settings.call_log {
+            settings.observers.push(log.clone());
+        }
+        let admin_token = settings
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(crate::calls::AdminToken::new);
         let shared = match &settings.shared_state {
             Some(config) => Some(Arc::new(crate::state::SharedState::new(config)?)),
             None => None,
@@ -107,6 +125,7 @@ impl AppState {
         let published = Arc::new(publish(&plan, &settings));
         Ok(Arc::new(AppState {
             served: ArcSwap::from_pointee(Served {
+                labels: crate::metrics::RouteLabels::of_plan(&plan),
                 plan,
                 runtimes,
                 inbound: limiters,
@@ -117,10 +136,22 @@ impl AppState {
             cache,
             settings,
             last_reload: std::sync::Mutex::default(),
+            metrics: crate::metrics::Metrics::new(),
+            admin_token,
         }))
     }
 
+    /// The call log, when it is on.
+    pub fn call_log(&self) -> Option<&crate::calls::CallLog> {
+        self.settings.call_log.as_deref()
+    }
+
+    pub(crate) fn admin_token(&self) -> Option<&crate::calls::AdminToken> {
+        self.admin_token.as_ref()
+    }
+
     pub fn record_reload(&self, status: crate::reload::ReloadStatus) {
+        self.metrics.reloaded(status.ok);
         if let Ok(mut last) = self.last_reload.lock() {
             *last = Some(status);
         }
@@ -133,6 +164,7 @@ impl AppState {
         crate::secrets::publish(crate::secrets::of_plan(&plan));
         let published = Arc::new(publish(&plan, &self.settings));
         self.served.store(Arc::new(Served {
+            labels: crate::metrics::RouteLabels::of_plan(&plan),
             plan,
             runtimes,
             inbound,
@@ -168,6 +200,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(docs_page))
         .route("/_ponte/docs", get(docs_page))
         .route("/_ponte/openapi.json", get(openapi_document))
+        .route("/_ponte/metrics", get(crate::metrics::scrape))
+        .route("/_ponte/calls", get(crate::calls::endpoints::list))
+        .route("/_ponte/calls/page", get(crate::calls::endpoints::page))
         .route_layer(axum::middleware::from_fn(request_id::layer))
         .route_service("/_ponte/mcp", crate::mcp::service(state.clone()))
         .fallback(facade::handle)

@@ -52,10 +52,15 @@ pub fn redact(xml: &str, extra: &[String]) -> String {
                 }
             }
             Event::End(_) => {
+                // The end tags of elements inside a secret go with their start tags.
+                let inside = depth_in_secret.is_some_and(|d| depth > d);
                 if depth_in_secret == Some(depth) {
                     depth_in_secret = None;
                 }
                 depth = depth.saturating_sub(1);
+                if inside {
+                    continue;
+                }
             }
             _ => {}
         }
@@ -72,6 +77,15 @@ pub fn redact(xml: &str, extra: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_with_children_stays_well_formed() {
+        let out = redact(
+            "<T><UsernameToken><U>u</U><P>p</P></UsernameToken></T>",
+            &[],
+        );
+        assert_eq!(out, "<T><UsernameToken>REDACTED</UsernameToken></T>");
+    }
 
     #[test]
     fn blanks_secret_elements_and_keeps_the_rest() {
