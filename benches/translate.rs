@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use ponte::kind::{BackendReply, Call};
-use ponte::plan::{Plan, RoutePlan};
+use ponte::plan::RoutePlan;
 use ponte::soap::{SoapReply, read_soap};
 use ponte::xml::reader::Limits;
 use serde_json::{Value, json};
