@@ -12,12 +12,23 @@
 //! - `reply/<size>/answer`: the route's response mapping over that index, written as JSON text
 //!   (`Mapping::answer`).
 //! - `reply/<size>/interpret`: the whole reply path, bytes -> the answer's JSON text, what the
-//!   facade writes back (`Call::interpret`, charset decoding included).
+//!   facade writes back (`Call::interpret`, charset decoding included), for a mapping that reads
+//!   everything (route `countries`).
+//! - `reply/<size>/interpret_part`: the same for a mapping that reads one field per country
+//!   (route `codes`): the rest of the reply is skipped unread (issue 15: faster than the floor).
 //! - `envelope/render`: request envelope building (`SoapCall::render`).
+//! - `request/json_to_envelope`: the request side as the facade runs it: the JSON body parsed,
+//!   the route's inputs decoded and validated, the envelope built (`benching::request_from_json`).
 //! - `load/100_adapters`: reading, checking and compiling 100 adapter files (`plan::load_dir`).
 //!
 //! After the criterion groups a plain summary table is printed from a separate timing loop: MiB/s
-//! of the floor and of `interpret` per size, and their ratio (target: >= 50%).
+//! of the floor and of `interpret` per size, and their ratio (target: >= 85%; `interpret_part`:
+//! above 100%).
+//!
+//! Instruction counts (issue 15): `PONTE_BENCH_CALLS=N PONTE_BENCH_SIZE=<size>
+//! PONTE_BENCH_WORK=<floor|interpret|part|request>` runs that work N times and nothing else, for
+//! `valgrind --tool=callgrind` (`support/work.rs`; `bench/callgrind.sh micro` does it with the
+//! same code in `ponte-load micro` and prints the table).
 
 mod support;
 
@@ -25,52 +36,15 @@ use std::hint::black_box;
 use std::path::Path as FsPath;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use ponte::kind::{BackendReply, Call};
-use ponte::plan::{self, Plan, RoutePlan};
+use ponte::plan::RoutePlan;
 use ponte::soap::{SoapReply, read_soap};
 use ponte::xml::reader::Limits;
-use quick_xml::NsReader;
-use quick_xml::events::Event;
 use serde_json::{Value, json};
+use support::work::{SIZES, bench_plan, floor, interpret, load, reply, request, route};
 
-const SIZES: [(&str, usize); 3] = [
-    ("1KiB", 1024),
-    ("100KiB", 100 * 1024),
-    ("5MiB", 5 * 1024 * 1024),
-];
-const CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 const CATALOGUE: usize = 100;
-
-fn no_env(_: &str) -> Option<String> {
-    None
-}
-
-/// Loads `dir` and insists that it is valid: a benchmark of a failing load measures nothing.
-fn load(dir: &FsPath) -> Plan {
-    let loaded = plan::load_dir(dir, &no_env);
-    match loaded.plan {
-        Some(plan) => plan,
-        None => {
-            for d in &loaded.diagnostics {
-                eprintln!("{d}");
-            }
-            panic!("the generated adapters do not load");
-        }
-    }
-}
-
-fn bench_plan() -> (tempfile::TempDir, Plan) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("bench.yaml"),
-        support::bench_adapter("bench", "BENCH_URL"),
-    )
-    .expect("write adapter");
-    let plan = load(dir.path());
-    (dir, plan)
-}
 
 fn catalogue_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -82,23 +56,6 @@ fn catalogue_dir() -> tempfile::TempDir {
         .expect("write adapter");
     }
     dir
-}
-
-fn route(plan: &Plan) -> &RoutePlan {
-    &plan.adapters[0].routes[0]
-}
-
-/// The floor: every event of the document read with namespaces resolved, nothing kept.
-fn floor(xml: &[u8]) -> usize {
-    let mut reader = NsReader::from_reader(xml);
-    let mut events = 0usize;
-    loop {
-        match reader.read_resolved_event() {
-            Ok((_, Event::Eof)) => return events,
-            Ok(_) => events += 1,
-            Err(e) => panic!("generated XML does not parse: {e}"),
-        }
-    }
 }
 
 /// Reads the reply into its index and drops it.
@@ -130,13 +87,6 @@ fn answer(route: &RoutePlan, xml: &[u8], run: &mut dyn FnMut(Mapped)) {
     }
 }
 
-fn interpret(route: &RoutePlan, reply: &BackendReply) -> Vec<u8> {
-    route
-        .call
-        .interpret(&route.reading, reply)
-        .expect("the reply maps")
-}
-
 /// The route's SOAP envelope for these inputs.
 fn envelope(route: &RoutePlan, values: &[Option<Value>]) -> String {
     match &route.call {
@@ -152,24 +102,24 @@ struct Replies {
 impl Replies {
     fn new() -> Replies {
         Replies {
-            sizes: SIZES
-                .iter()
-                .map(|(label, n)| {
-                    let reply = BackendReply {
-                        status: 200,
-                        content_type: Some(CONTENT_TYPE.to_string()),
-                        body: Bytes::from(support::reply_of_size(*n)),
-                        retry_after: None,
-                    };
-                    (*label, reply)
-                })
-                .collect(),
+            sizes: SIZES.iter().map(|(label, n)| (*label, reply(*n))).collect(),
         }
     }
 }
 
-fn check(route: &RoutePlan, replies: &Replies) {
+fn check(route: &RoutePlan, part: &RoutePlan, replies: &Replies) {
+    let envelope = String::from_utf8(request(route).to_vec()).expect("UTF-8");
+    assert!(envelope.contains("Saint Kitts &amp; Nevis &lt;islands&gt;"));
+    assert!(envelope.contains(">250<"));
     for (label, reply) in &replies.sizes {
+        let codes: Value = serde_json::from_slice(&interpret(part, reply)).expect("JSON");
+        let codes = codes["codes"].as_array().expect("codes");
+        assert_eq!(codes[0], json!({ "code": "C0000" }), "{label}");
+        assert!(
+            codes.len() > 1 || *label == "1KiB",
+            "{label}: {}",
+            codes.len()
+        );
         let answer: Value = serde_json::from_slice(&interpret(route, reply)).expect("JSON");
         let countries = answer["countries"].as_array().expect("countries");
         assert!(!countries.is_empty(), "{label}: nothing mapped");
@@ -180,7 +130,7 @@ fn check(route: &RoutePlan, replies: &Replies) {
     }
 }
 
-fn bench_replies(c: &mut Criterion, route: &RoutePlan, replies: &Replies) {
+fn bench_replies(c: &mut Criterion, route: &RoutePlan, part: &RoutePlan, replies: &Replies) {
     let mut group = c.benchmark_group("reply");
     for (label, reply) in &replies.sizes {
         let xml = &reply.body;
@@ -211,6 +161,11 @@ fn bench_replies(c: &mut Criterion, route: &RoutePlan, replies: &Replies) {
         group.bench_with_input(BenchmarkId::new(*label, "interpret"), reply, |b, reply| {
             b.iter(|| interpret(route, black_box(reply)))
         });
+        group.bench_with_input(
+            BenchmarkId::new(*label, "interpret_part"),
+            reply,
+            |b, reply| b.iter(|| interpret(part, black_box(reply))),
+        );
     }
     group.finish();
 }
@@ -232,6 +187,11 @@ fn bench_envelope(c: &mut Criterion, route: &RoutePlan) {
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(2));
     group.bench_function("render", |b| b.iter(|| envelope(route, black_box(&values))));
+    group.finish();
+    let mut group = c.benchmark_group("request");
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
+    group.bench_function("json_to_envelope", |b| b.iter(|| request(black_box(route))));
     group.finish();
 }
 
@@ -276,14 +236,21 @@ fn mib_per_s(bytes: usize, seconds: f64) -> f64 {
     bytes as f64 / seconds / (1024.0 * 1024.0)
 }
 
-fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
+fn summary(route: &RoutePlan, part: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
     const ROUNDS: usize = 5;
     let round = Duration::from_millis(250);
     println!();
     println!("== summary (own timing loop: median of {ROUNDS} rounds of >= 250 ms) ==");
     println!(
-        "{:<8} {:>9} {:>11} {:>13} {:>13} {:>13} {:>15}",
-        "reply", "bytes", "floor MiB/s", "read_soap", "answer us", "interpret", "interpret/floor"
+        "{:<8} {:>9} {:>11} {:>13} {:>13} {:>13} {:>15} {:>15}",
+        "reply",
+        "bytes",
+        "floor MiB/s",
+        "read_soap",
+        "answer us",
+        "interpret",
+        "interpret/floor",
+        "part/floor"
     );
     for (label, reply) in &replies.sizes {
         let xml = &reply.body;
@@ -294,9 +261,10 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
             t_answer = time_per_call(ROUNDS, round, mapped);
         });
         let t_interpret = time_per_call(ROUNDS, round, || interpret(route, reply));
+        let t_part = time_per_call(ROUNDS, round, || interpret(part, reply));
         let n = xml.len();
         println!(
-            "{:<8} {:>9} {:>11.1} {:>13.1} {:>13.1} {:>13.1} {:>14.1}%",
+            "{:<8} {:>9} {:>11.1} {:>13.1} {:>13.1} {:>13.1} {:>14.1}% {:>14.1}%",
             label,
             n,
             mib_per_s(n, t_floor),
@@ -304,10 +272,16 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
             t_answer * 1e6,
             mib_per_s(n, t_interpret),
             100.0 * t_floor / t_interpret,
+            100.0 * t_floor / t_part,
         );
     }
     println!(
-        "(read_soap and interpret in MiB/s of reply XML; interpret ends with the answer's JSON text; target interpret/floor >= 50%)"
+        "(read_soap and interpret in MiB/s of reply XML; interpret ends with the answer's JSON text; targets: interpret/floor >= 85%, part/floor > 100%)"
+    );
+    let t_request = time_per_call(ROUNDS, round, || request(route));
+    println!(
+        "request side (JSON body -> inputs -> envelope): {:.0} ns per call",
+        t_request * 1e9
     );
     let values = envelope_values();
     let t_env = time_per_call(ROUNDS, round, || envelope(route, &values));
@@ -334,38 +308,25 @@ fn summary(route: &RoutePlan, replies: &Replies, catalogue: &FsPath) {
 }
 
 fn main() {
-    let (_dir, plan) = bench_plan();
-    let route = route(&plan);
-    let replies = Replies::new();
-    check(route, &replies);
-    // `PONTE_BENCH_CALLS=N PONTE_BENCH_SIZE=100KiB`: N translations of one reply and nothing
-    // else, so that `valgrind --tool=callgrind` counts instructions that noise on the machine does
-    // not change (the count at N minus the count at 0, over N, is one translation's).
-    if let (Some(n), Ok(size)) = (
-        std::env::var("PONTE_BENCH_CALLS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok()),
-        std::env::var("PONTE_BENCH_SIZE"),
-    ) {
-        for (label, reply) in &replies.sizes {
-            if *label == size {
-                for _ in 0..n {
-                    black_box(interpret(route, reply));
-                }
-            }
-        }
+    // `PONTE_BENCH_CALLS=N ...`: one piece of work N times, for callgrind (support/work.rs).
+    if support::work::count_from_env() {
         return;
     }
+    let (_dir, plan) = bench_plan();
+    let part = route(&plan, "codes");
+    let route = route(&plan, "countries");
+    let replies = Replies::new();
+    check(route, part, &replies);
     let catalogue = catalogue_dir();
 
     let mut c = Criterion::default().configure_from_args();
-    bench_replies(&mut c, route, &replies);
+    bench_replies(&mut c, route, part, &replies);
     bench_envelope(&mut c, route);
     bench_load(&mut c, catalogue.path());
     c.final_summary();
 
     if wants_summary() {
-        summary(route, &replies, catalogue.path());
+        summary(route, part, &replies, catalogue.path());
     }
 }
 

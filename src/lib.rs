@@ -5,6 +5,8 @@
 
 pub(crate) mod auth;
 pub mod backend;
+#[doc(hidden)]
+pub mod benching;
 pub mod cache;
 pub(crate) mod caller;
 pub mod calls;

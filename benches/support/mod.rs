@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+pub mod work;
+
 /// The namespace of the generated service (shaped like the public CountryInfoService).
 pub const NS: &str = "http://www.oorsprong.org/websamples.countryinfo";
 
@@ -86,9 +88,10 @@ pub fn reply_of_size(target: usize) -> String {
     }
 }
 
-/// The adapter the benchmarks run: one POST route taking JSON inputs, building a document/literal
+/// The adapter the benchmarks run: a POST route taking JSON inputs, building a document/literal
 /// envelope, and mapping the reply's country list (with its nested language list) via
-/// `each`/`fields`. The backend URL comes from `${<url_var>}`.
+/// `each`/`fields` (`countries`, which reads everything), and a route that reads one field per
+/// country (`codes`). The backend URL comes from `${<url_var>}`.
 pub fn bench_adapter(name: &str, url_var: &str) -> String {
     format!(
         r#"name: {name}
@@ -129,6 +132,20 @@ routes:
             fields: {{ code: sISOCode, name: sName }}
     faults:
       - {{ code: Client, status: 422, error: invalid_request }}
+  codes:
+    method: POST
+    path: /codes
+    input:
+      continent: {{ in: body, type: string, pattern: "[A-Z]{{2}}" }}
+    operation: ListOfCountries
+    request:
+      ListOfCountries:
+        sContinentCode: $continent
+    # Reads a small part of the reply: one field of each country; the rest is skipped unread.
+    response:
+      codes:
+        each: ListOfCountriesResponse.ListOfCountriesResult.tCountryInfo
+        fields: {{ code: sISOCode }}
 "#
     )
 }

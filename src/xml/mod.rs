@@ -8,4 +8,5 @@ pub(crate) mod doc;
 pub(crate) mod hints;
 pub mod reader;
 pub(crate) mod redact;
+pub(crate) mod skip;
 pub(crate) mod template;

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 use super::doc::{Doc, Element};
 pub use super::hints::ArrayHints;
+use super::skip::Unskippable;
 
 use crate::config::model::ValueType;
 
@@ -219,6 +220,43 @@ pub fn skip(reader: &mut NsReader<&[u8]>, room: usize, limit: usize) -> Result<(
     Ok(())
 }
 
+/// Skips the element whose start tag was just read, like `skip`, without tokenising its content
+/// (`super::skip`): the end tag that closes it is found by scanning the bytes, the reader is moved
+/// there and reads that end tag itself (so its name is checked and its namespace scope closed).
+/// Positions in errors after this come from `position`, not from the reader's own count.
+fn skip_unread(
+    input: &str,
+    reader: &mut NsReader<&[u8]>,
+    room: usize,
+    limit: usize,
+) -> Result<(), XmlError> {
+    let rest: &[u8] = reader.get_ref();
+    let base = position(input, reader);
+    let end = super::skip::end_of_element(rest, room).map_err(|stop| match stop {
+        Unskippable::Eof(at) => syntax_msg("unexpected end of document", base + at as u64),
+        Unskippable::TooDeep => XmlError::TooDeep(limit),
+        Unskippable::Declaration { at, end } => {
+            let text = String::from_utf8_lossy(&rest[at + 2..end.saturating_sub(1).max(at + 2)]);
+            match text.get(..7) {
+                Some(word) if word.eq_ignore_ascii_case("DOCTYPE") => doctype(&text[7..]),
+                _ => syntax_msg("a `<!` declaration inside an element", base + at as u64),
+            }
+        }
+    })?;
+    *reader.get_mut() = &rest[end..];
+    let offset = position(input, reader);
+    match reader.read_event().map_err(|e| syntax(e, offset))? {
+        Event::End(_) => Ok(()),
+        _ => Err(syntax_msg("expected an end tag", offset)),
+    }
+}
+
+/// The reader's offset in `input`, the text it was made from (its own count leaves out what
+/// `skip_unread` stepped over).
+fn position(input: &str, reader: &NsReader<&[u8]>) -> u64 {
+    input.len().saturating_sub(reader.get_ref().len()) as u64
+}
+
 /// An element being read: its index in the document and whether everything below it is needed
 /// (inside a subtree that a path selects whole, or a fault).
 #[derive(Clone, Copy)]
@@ -277,7 +315,7 @@ fn open<'x>(
     let attrs_start = doc.attrs.len() as u32;
     let mut element = Element::new(name, attrs_start, hint);
     for attr in e.attributes() {
-        let attr = attr.map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+        let attr = attr.map_err(|err| syntax_msg(&err.to_string(), position(input, reader)))?;
         let key = attr.key;
         if key.as_namespace_binding().is_some() {
             continue;
@@ -285,7 +323,7 @@ fn open<'x>(
         let (ns, attr_local) = reader.resolver().resolve_attribute(key);
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|err| syntax_msg(&err.to_string(), reader.buffer_position()))?;
+            .map_err(|err| syntax_msg(&err.to_string(), position(input, reader)))?;
         if bound(&ns) == Some(XSI) {
             match attr_local.as_ref() {
                 "nil" => element.nil = matches!(value.trim(), "true" | "1"),
@@ -367,7 +405,7 @@ pub fn read_content<'x>(
     // Root elements seen, kept or not (a document has exactly one).
     let mut roots = 0u32;
     loop {
-        let offset = reader.buffer_position();
+        let offset = position(input, reader);
         // Element namespaces matter only for a watched element at the top: below it they are
         // not resolved at all (the reader still tracks declarations, for `xsi:` attributes).
         let event = reader.read_event().map_err(|e| syntax(e, offset))?;
@@ -390,7 +428,7 @@ pub fn read_content<'x>(
                         let opened = open(&mut doc, input, &e, &parent, false, reader)?;
                         match opened {
                             Some(opened) => stack.push(opened),
-                            None => skip(reader, limits.max_depth, limits.max_depth)?,
+                            None => skip_unread(input, reader, limits.max_depth, limits.max_depth)?,
                         }
                     }
                     Event::Empty(e) => {
@@ -411,7 +449,8 @@ pub fn read_content<'x>(
                         }
                         stack.push(opened);
                     }
-                    None => skip(
+                    None => skip_unread(
+                        input,
                         reader,
                         limits.max_depth.saturating_sub(stack.len() + base - 1),
                         limits.max_depth,

@@ -16,7 +16,13 @@
 //! - `ponte-load profile [--size small|large]`: ponte under the same load with `perf record`
 //!   attached to its process.
 //! - `ponte-load many [--many N]`: only the held-connections runs (ponte, then the proxy).
-//! - `ponte-load quick [--size small|large]`: only the proxy and ponte at full load.
+//! - `ponte-load quick [--size small|large]`: only the proxies and ponte at full load.
+//! - `ponte-load floor [--size small|large|both] [--rounds N]`: only the nginx proxy floor and
+//!   ponte at full load, printed side by side (issue 15).
+//! - `ponte-load callgrind [--requests N] [--size small|large]`: instructions per call of ponte
+//!   and of the nginx proxy under callgrind (`bench/callgrind.sh`).
+//! - `ponte-load micro` with `PONTE_BENCH_*` set: one piece of the micro benchmark's work N times,
+//!   for callgrind (`benches/support/work.rs`; `bench/callgrind.sh micro`).
 //! - `ponte-load burst [--burst N]`: memory under N concurrent replies near the 10 MiB cap, and
 //!   how much of it is given back after the burst, for several allocator settings.
 //!
@@ -68,6 +74,15 @@ fn main() -> ExitCode {
         "profile" => orchestrate::profile(rest),
         "many" => orchestrate::many(rest),
         "quick" => orchestrate::quick(rest),
+        "floor" => orchestrate::floor(rest),
+        "callgrind" => orchestrate::callgrind(rest),
+        "micro" => {
+            if support::work::count_from_env() {
+                Ok(())
+            } else {
+                Err("set PONTE_BENCH_CALLS and PONTE_BENCH_SIZE (benches/support/work.rs)".into())
+            }
+        }
         "burst" => orchestrate::burst(rest),
         other => Err(format!("unknown role `{other}`")),
     };
@@ -129,10 +144,7 @@ fn backend() -> Result<Router, String> {
             "/large",
             post(move |body: Bytes| canned(large.clone(), body)),
         )
-        .route(
-            "/huge",
-            post(move |body: Bytes| canned(huge.clone(), body)),
-        ))
+        .route("/huge", post(move |body: Bytes| canned(huge.clone(), body))))
 }
 
 async fn canned(reply: Bytes, _request: Bytes) -> Response {

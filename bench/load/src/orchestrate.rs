@@ -8,6 +8,9 @@
 //!   --connections N   concurrent connections of every throughput run (32)
 //!   --many N          connections of the held-connections run against ponte (1000)
 //!   --oha PATH        the load generator (oha on PATH)
+//!   --gen wrk         drive the full-load runs with wrk instead of oha (fixed-rate runs stay on
+//!                     oha; wrk cannot hold a rate)
+//!   --wrk PATH        wrk (wrk on PATH)
 //!   --no-pin          do not pin: by default the servers share CPU 0 and oha runs on CPU 1
 //!   --json FILE       also write every number as JSON to FILE
 
@@ -22,12 +25,23 @@ use serde_json::{Value, json};
 
 use crate::{flag, support};
 
+mod callgrind;
+mod floor;
+mod nginx;
+mod wrk;
+
+pub use callgrind::callgrind;
+pub use floor::floor;
+
 struct Options {
     duration: u64,
     warmup: u64,
     connections: usize,
     many: usize,
     oha: String,
+    /// Full-load runs with wrk instead of oha.
+    gen_wrk: bool,
+    wrk: String,
     pin: bool,
     json: Option<PathBuf>,
 }
@@ -45,6 +59,12 @@ impl Options {
             connections: num("--connections", 32)? as usize,
             many: num("--many", 1000)? as usize,
             oha: flag(args, "--oha").unwrap_or_else(|| "oha".into()),
+            gen_wrk: match flag(args, "--gen").as_deref() {
+                None | Some("oha") => false,
+                Some("wrk") => true,
+                Some(other) => return Err(format!("--gen takes oha or wrk, not {other}")),
+            },
+            wrk: flag(args, "--wrk").unwrap_or_else(|| "wrk".into()),
             pin: !args.iter().any(|a| a == "--no-pin"),
             json: flag(args, "--json").map(PathBuf::from),
         })
@@ -55,6 +75,8 @@ impl Options {
 struct Server {
     child: Child,
     addr: String,
+    /// Files the server needs while it runs (nginx's configuration and logs).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -72,9 +94,14 @@ impl Server {
         } else {
             Command::new(&exe)
         };
+        command.args(args).envs(env.iter().copied());
+        Server::spawn(command, args)
+    }
+
+    /// Runs `command` (a role of this program, perhaps under another tool) until it prints
+    /// `listening ADDR`.
+    fn spawn(mut command: Command, args: &[&str]) -> Result<Server, String> {
         let mut child = command
-            .args(args)
-            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -93,6 +120,7 @@ impl Server {
         Ok(Server {
             addr: addr.to_string(),
             child,
+            _dir: None,
         })
     }
 
@@ -132,6 +160,18 @@ fn cpu_seconds(pid: u32, ticks: f64) -> f64 {
     (field(11).unwrap_or(0.0) + field(12).unwrap_or(0.0)) / ticks
 }
 
+/// Minor page faults of a process so far (each a page the kernel had to map, zeroed, because the
+/// allocator had given it back or never touched it).
+fn minor_faults(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after
+        .split_whitespace()
+        .nth(7)
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// A `/proc/<pid>/status` memory line (`VmRSS`, `VmHWM`) in MiB.
 fn memory_mib(pid: u32, key: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -152,21 +192,35 @@ const MIMALLOC_DEFAULTS: [(&str, &str); 2] = [
 enum Kind {
     Direct,
     Proxy,
+    /// Debian's nginx as a reverse proxy: the floor not written here (issue 15).
+    Nginx,
     Ponte,
     PonteNoLog,
     /// ponte with mimalloc's own defaults instead of ponte's low-memory settings
     /// (`MIMALLOC_ARENA_EAGER_COMMIT=2 MIMALLOC_PURGE_DELAY=1000`; see `src/memory.rs`).
     PonteMimallocDefaults,
+    /// ponte on a runtime with one worker thread (`TOKIO_WORKER_THREADS=1`): no work stealing,
+    /// no second worker competing for the CPU it is pinned to.
+    PonteOneWorker,
 }
 
 impl Kind {
+    fn is_ponte(self) -> bool {
+        matches!(
+            self,
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults | Kind::PonteOneWorker
+        )
+    }
+
     fn label(self) -> &'static str {
         match self {
             Kind::Direct => "a. backend direct (SOAP)",
             Kind::Proxy => "b. byte-forwarding proxy",
+            Kind::Nginx => "b'. nginx proxy (floor)",
             Kind::Ponte => "c. ponte JSON->SOAP->JSON",
             Kind::PonteNoLog => "c'. ponte, access log off",
             Kind::PonteMimallocDefaults => "c''. ponte, mimalloc's default settings",
+            Kind::PonteOneWorker => "c'''. ponte, one worker thread",
         }
     }
 }
@@ -197,6 +251,9 @@ fn oha(
     seconds: u64,
     rate: Option<f64>,
 ) -> Result<Load, String> {
+    if opts.gen_wrk && rate.is_none() {
+        return wrk::run(opts, request, connections, seconds);
+    }
     let mut command = if opts.pin {
         let mut c = Command::new("taskset");
         c.args(["-c", "1", &opts.oha]);
@@ -278,9 +335,15 @@ struct Measured {
     backend_cpu: f64,
     sut_peak_mib: f64,
     backend_peak_mib: f64,
+    /// Minor page faults of the server under test during the measurement.
+    sut_faults: f64,
 }
 
 impl Measured {
+    fn faults_per_request(&self) -> f64 {
+        self.sut_faults / (self.load.responses.max(1) as f64)
+    }
+
     fn per_1k(&self, cpu: f64) -> f64 {
         if self.load.responses == 0 {
             0.0
@@ -299,6 +362,7 @@ impl Measured {
             "sut_cpu_s_per_1k": self.per_1k(self.sut_cpu),
             "backend_cpu_s_per_1k": self.per_1k(self.backend_cpu),
             "sut_peak_rss_mib": self.sut_peak_mib, "backend_peak_rss_mib": self.backend_peak_mib,
+            "sut_minor_faults_per_request": self.faults_per_request(),
         })
     }
 }
@@ -320,16 +384,17 @@ impl Bench {
         let front = match kind {
             Kind::Direct => None,
             Kind::Proxy => Some(Server::start(&self.opts, &["proxy", "--backend", &base])?),
-            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults => {
+            Kind::Nginx => Some(nginx::start(&self.opts, &backend.addr)?),
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults | Kind::PonteOneWorker => {
                 let log = if kind == Kind::PonteNoLog {
                     "off"
                 } else {
                     "human"
                 };
-                let env: &[(&str, &str)] = if kind == Kind::PonteMimallocDefaults {
-                    &MIMALLOC_DEFAULTS
-                } else {
-                    &[]
+                let env: &[(&str, &str)] = match kind {
+                    Kind::PonteMimallocDefaults => &MIMALLOC_DEFAULTS,
+                    Kind::PonteOneWorker => &[("TOKIO_WORKER_THREADS", "1")],
+                    _ => &[],
                 };
                 Some(Server::start_with(
                     &self.opts,
@@ -351,18 +416,20 @@ impl Bench {
 
     fn request<'a>(&'a self, kind: Kind, size: &str, server: &Server) -> Request<'a> {
         match kind {
-            Kind::Direct | Kind::Proxy => Request {
+            Kind::Direct | Kind::Proxy | Kind::Nginx => Request {
                 url: server.url(&format!("/{size}")),
                 body: &self.envelope,
                 content_type: "text/xml; charset=utf-8",
                 soap_action: Some(support::NS),
             },
-            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults => Request {
-                url: server.url(&format!("/{size}/countries")),
-                body: &self.json_body,
-                content_type: "application/json",
-                soap_action: None,
-            },
+            Kind::Ponte | Kind::PonteNoLog | Kind::PonteMimallocDefaults | Kind::PonteOneWorker => {
+                Request {
+                    url: server.url(&format!("/{size}/countries")),
+                    body: &self.json_body,
+                    content_type: "application/json",
+                    soap_action: None,
+                }
+            }
         }
     }
 
@@ -388,7 +455,9 @@ impl Bench {
             cpu_seconds(sut.pid(), self.ticks),
             cpu_seconds(backend.pid(), self.ticks),
         );
+        let faults_before = minor_faults(sut.pid());
         let load = oha(&self.opts, &request, connections, self.opts.duration, rate)?;
+        let sut_faults = minor_faults(sut.pid()) - faults_before;
         let (sut_cpu, backend_cpu) = (
             cpu_seconds(sut.pid(), self.ticks) - cpu_before.0,
             cpu_seconds(backend.pid(), self.ticks) - cpu_before.1,
@@ -404,6 +473,7 @@ impl Bench {
             backend_cpu: if front.is_some() { backend_cpu } else { 0.0 },
             sut_peak_mib: memory_mib(sut.pid(), "VmHWM"),
             backend_peak_mib: memory_mib(backend.pid(), "VmHWM"),
+            sut_faults,
         };
         eprintln!(
             "   {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} failed",
@@ -597,7 +667,7 @@ impl Bench {
                 adapter = adapter.replace("timeout: 5s", "timeout: 60s");
             }
             std::fs::write(adapters.join(format!("{name}.yaml")), adapter)
-            .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?;
         }
         // The envelope the direct and proxied runs post is the one ponte sends for the JSON body.
         let loaded = ponte::plan::load_dir(&adapters, &|_: &str| None);
@@ -637,7 +707,8 @@ pub fn profile(args: &[String]) -> Result<(), String> {
     let kind = match flag(args, "--server").as_deref() {
         None | Some("ponte") => Kind::Ponte,
         Some("proxy") => Kind::Proxy,
-        Some(other) => return Err(format!("--server takes ponte or proxy, not {other}")),
+        Some("nginx") => Kind::Nginx,
+        Some(other) => return Err(format!("--server takes ponte, proxy or nginx, not {other}")),
     };
     let bench = Bench::new(opts)?;
     let (_backend, front) = bench.start_pair(kind)?;
@@ -713,10 +784,11 @@ pub fn quick(args: &[String]) -> Result<(), String> {
         Some(other) => return Err(format!("--size takes small or large, not {other}")),
     };
     let c = bench.opts.connections;
+    let nginx = bench.measure(Kind::Nginx, size, c, None)?;
     let proxy = bench.measure(Kind::Proxy, size, c, None)?;
     let ponte = bench.measure(Kind::Ponte, size, c, None)?;
     let no_log = bench.measure(Kind::PonteNoLog, size, c, None)?;
-    for m in [&proxy, &ponte, &no_log] {
+    for m in [&nginx, &proxy, &ponte, &no_log] {
         println!(
             "{:<28} {size}: {:>8.0} req/s ({:>5.1}% of the proxy), p99 {:.3} ms, server CPU {:.1} us/request",
             m.kind.label(),
@@ -726,6 +798,7 @@ pub fn quick(args: &[String]) -> Result<(), String> {
             1000.0 * m.per_1k(m.sut_cpu),
         );
     }
+    floor::print_side_by_side(&[nginx, proxy, ponte, no_log]);
     Ok(())
 }
 
@@ -738,7 +811,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let c = bench.opts.connections;
     let mut runs = Vec::new();
     for size in ["small", "large"] {
-        for kind in [Kind::Direct, Kind::Proxy, Kind::Ponte] {
+        for kind in [Kind::Direct, Kind::Nginx, Kind::Proxy, Kind::Ponte] {
             runs.push(bench.measure(kind, size, c, None)?);
         }
     }
@@ -812,6 +885,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     print_markdown(&report, &runs);
+    floor::print_side_by_side(&runs);
     Ok(())
 }
 
@@ -908,8 +982,14 @@ pub fn burst(args: &[String]) -> Result<(), String> {
     let bench = Bench::new(opts)?;
     let settings: [(&str, &[(&str, &str)]); 4] = [
         ("ponte's defaults (eager commit 0, purge delay 0)", &[]),
-        ("mimalloc's defaults (eager commit 2, purge delay 1000)", &MIMALLOC_DEFAULTS),
-        ("only purge delay 0", &[("MIMALLOC_ARENA_EAGER_COMMIT", "2")]),
+        (
+            "mimalloc's defaults (eager commit 2, purge delay 1000)",
+            &MIMALLOC_DEFAULTS,
+        ),
+        (
+            "only purge delay 0",
+            &[("MIMALLOC_ARENA_EAGER_COMMIT", "2")],
+        ),
         ("only eager commit 0", &[("MIMALLOC_PURGE_DELAY", "1000")]),
     ];
     let mut rows = Vec::new();
