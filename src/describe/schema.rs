@@ -39,6 +39,9 @@ fn of_type(ty: ValueType) -> Map<String, Value> {
 /// Text without the control characters XML 1.0 forbids (see `mapping::input`).
 const XML_TEXT: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$";
 
+/// Any character XML 1.0 forbids, somewhere in the text.
+const XML_FORBIDDEN: &str = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]";
+
 /// An input's schema: type, enum, pattern, bounds, length, default.
 pub(super) fn input(spec: &InputSpec) -> Value {
     let mut s = of_type(spec.ty);
@@ -54,9 +57,13 @@ pub(super) fn input(spec: &InputSpec) -> Value {
         s.insert("enum".into(), json!(allowed));
     }
     match &spec.pattern {
-        // Already anchored as ponte matches it: the whole value.
+        // Already anchored as ponte matches it: the whole value. It may allow what XML cannot
+        // carry, which ponte refuses all the same.
         Some(p) if textual => {
             s.insert("pattern".into(), json!(p.as_str()));
+            if !spec.strip_control {
+                s.insert("not".into(), json!({"pattern": XML_FORBIDDEN}));
+            }
         }
         // ponte refuses what XML 1.0 cannot carry, unless the input strips it.
         None if textual && !spec.strip_control => {
