@@ -31,19 +31,11 @@ pub fn document(description: &Description) -> Value {
             tag
         })
         .collect();
-    let mut components = json!({
-        "schemas": {"Problem": problem_schema()},
-        "headers": {
-            "Retry-After": {
-                "description": "Seconds to wait before calling again.",
-                "schema": {"type": "integer", "minimum": 0}
-            },
-            "WWW-Authenticate": {
-                "description": "The scheme and realm (the adapter) the route asks for.",
-                "schema": {"type": "string"}
-            }
-        }
-    });
+    let mut components = json!({"schemas": {"Problem": problem_schema()}});
+    let headers = used_headers(description);
+    if !headers.is_empty() {
+        components["headers"] = Value::Object(headers);
+    }
     if !schemes.is_empty() {
         components["securitySchemes"] = json!(schemes);
     }
@@ -52,14 +44,44 @@ pub fn document(description: &Description) -> Value {
         "info": {
             "title": "ponte facades",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "REST/JSON facades over SOAP, GraphQL and XML-over-HTTP backends, generated from the loaded adapters. Errors are RFC 9457 problem+json.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+            "description": "REST/JSON facades over SOAP, GraphQL and XML-over-HTTP backends, generated from the loaded adapters. Errors are RFC 9457 problem+json."
         },
         "servers": [{"url": "/"}],
         "tags": tags,
         "paths": paths,
         "components": components,
     })
+}
+
+/// The shared response headers that some problem response refers to (see `problem_response`).
+fn used_headers(description: &Description) -> Map<String, Value> {
+    let statuses: std::collections::BTreeSet<u16> = description
+        .adapters
+        .iter()
+        .flat_map(|a| &a.routes)
+        .flat_map(|r| &r.problems)
+        .map(|p| p.status)
+        .collect();
+    let mut out = Map::new();
+    if statuses.contains(&429) || statuses.contains(&503) {
+        out.insert(
+            "Retry-After".into(),
+            json!({
+                "description": "Seconds to wait before calling again.",
+                "schema": {"type": "integer", "minimum": 0}
+            }),
+        );
+    }
+    if statuses.contains(&401) {
+        out.insert(
+            "WWW-Authenticate".into(),
+            json!({
+                "description": "The scheme and realm (the adapter) the route asks for.",
+                "schema": {"type": "string"}
+            }),
+        );
+    }
+    out
 }
 
 fn scheme(security: &Security) -> Value {
@@ -135,9 +157,11 @@ fn operation(route: &RouteDescription) -> Value {
         });
     }
     op["responses"] = responses(route, &successes);
-    if let Some(security) = &route.security {
-        op["security"] = json!([{ security.scheme_name(): [] }]);
-    }
+    // An empty list says the route is open (rather than saying nothing).
+    op["security"] = match &route.security {
+        Some(security) => json!([{ security.scheme_name(): [] }]),
+        None => json!([]),
+    };
     op
 }
 

@@ -37,7 +37,7 @@ pub fn render(description: &Description) -> String {
         html,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>ponte: facades</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
+         <title>ponte: facades</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>{CSS}</style>\n</head>\n<body>\n\
          <header><h1>ponte</h1><p>{} adapter(s), {routes} route(s). Machine-readable: \
          <a href=\"/_ponte/openapi.json\">OpenAPI 3.1</a>.</p></header>\n",
         description.adapters.len()

@@ -36,6 +36,12 @@ fn of_type(ty: ValueType) -> Map<String, Value> {
     s
 }
 
+/// Text without the control characters XML 1.0 forbids (see `mapping::input`).
+const XML_TEXT: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]*$";
+
+/// Any character XML 1.0 forbids, somewhere in the text.
+const XML_FORBIDDEN: &str = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]";
+
 /// An input's schema: type, enum, pattern, bounds, length, default.
 pub(super) fn input(spec: &InputSpec) -> Value {
     let mut s = of_type(spec.ty);
@@ -50,11 +56,20 @@ pub(super) fn input(spec: &InputSpec) -> Value {
     if let Some(allowed) = &spec.allowed {
         s.insert("enum".into(), json!(allowed));
     }
-    if let Some(p) = &spec.pattern
-        && textual
-    {
-        // Already anchored as ponte matches it: the whole value.
-        s.insert("pattern".into(), json!(p.as_str()));
+    match &spec.pattern {
+        // Already anchored as ponte matches it: the whole value. It may allow what XML cannot
+        // carry, which ponte refuses all the same.
+        Some(p) if textual => {
+            s.insert("pattern".into(), json!(p.as_str()));
+            if !spec.strip_control {
+                s.insert("not".into(), json!({"pattern": XML_FORBIDDEN}));
+            }
+        }
+        // ponte refuses what XML 1.0 cannot carry, unless the input strips it.
+        None if textual && !spec.strip_control => {
+            s.insert("pattern".into(), json!(XML_TEXT));
+        }
+        _ => {}
     }
     if numeric {
         if let Some(min) = spec.min {
@@ -103,10 +118,14 @@ pub(super) fn body(inputs: &[InputSpec]) -> Value {
             }
             at = &mut properties[*step];
         }
+        let mut schema = input(spec);
         if spec.required {
             require(at, last);
+        } else if let Some(Value::String(ty)) = schema.get("type").cloned() {
+            // An optional body field may be null: ponte reads null as absent.
+            schema["type"] = json!([ty, "null"]);
         }
-        at["properties"][*last] = input(spec);
+        at["properties"][*last] = schema;
     }
     root
 }
