@@ -83,8 +83,6 @@ pub(crate) struct BindingOperation {
     pub headers: Vec<HeaderPart>,
     /// HTTP bindings: `http:operation location`.
     pub location: Option<String>,
-    /// HTTP POST: the input is a form (`mime:content type="application/x-www-form-urlencoded"`).
-    pub form: bool,
 }
 
 #[derive(Debug)]
@@ -93,8 +91,6 @@ pub(crate) struct Binding {
     pub port_type: QName,
     pub kind: BindingKind,
     pub operations: Vec<BindingOperation>,
-    pub offset: usize,
-    pub file: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +179,7 @@ impl Definitions {
                     continue;
                 };
                 defs.bindings
-                    .push(binding(b, QName::new(tns, name), port_type, index));
+                    .push(binding(b, QName::new(tns, name), port_type));
             }
             for s in root.children_named(WSDL, "service") {
                 let ports = s
@@ -222,7 +218,7 @@ impl Definitions {
     }
 }
 
-fn binding(b: &Node, name: QName, port_type: QName, file: usize) -> Binding {
+fn binding(b: &Node, name: QName, port_type: QName) -> Binding {
     let protocol = b
         .children
         .iter()
@@ -246,12 +242,6 @@ fn binding(b: &Node, name: QName, port_type: QName, file: usize) -> Binding {
                 .and_then(|p| p.attr("style"))
                 .map_or(default_rpc, |s| s == "rpc");
             let input = op.child(WSDL, "input");
-            let form = input.is_some_and(|i| {
-                i.children.iter().any(|c| {
-                    c.ns == ns::MIME_BINDING
-                        && c.attr("type") == Some("application/x-www-form-urlencoded")
-                })
-            });
             BindingOperation {
                 name: op.attr("name").unwrap_or("").to_string(),
                 soap_action: proto.and_then(|p| p.attr("soapAction")).map(str::to_string),
@@ -260,7 +250,6 @@ fn binding(b: &Node, name: QName, port_type: QName, file: usize) -> Binding {
                 output: op.child(WSDL, "output").map(body).unwrap_or_default(),
                 headers: input.map(headers).unwrap_or_default(),
                 location: proto.and_then(|p| p.attr("location")).map(str::to_string),
-                form,
             }
         })
         .collect();
@@ -269,8 +258,6 @@ fn binding(b: &Node, name: QName, port_type: QName, file: usize) -> Binding {
         port_type,
         kind,
         operations,
-        offset: b.offset,
-        file,
     }
 }
 

@@ -92,11 +92,6 @@ impl Node {
             )),
         }
     }
-
-    /// The namespace URI a prefix stands for here.
-    pub(crate) fn namespace_of(&self, prefix: &str) -> Option<&str> {
-        self.scope.get(prefix).map(String::as_str)
-    }
 }
 
 /// A parsed file: its root element and where its lines start.

@@ -57,11 +57,6 @@ impl Field {
         }
     }
 
-    /// Neither text nor children: an element that only says something by being there.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.simple.is_none() && self.children.is_empty() && !self.open
-    }
-
     pub(crate) fn shape(&self) -> Shape {
         Shape {
             children: self
@@ -73,7 +68,7 @@ impl Field {
         }
     }
 
-    fn shape_node(&self) -> ShapeNode {
+    pub(crate) fn shape_node(&self) -> ShapeNode {
         ShapeNode {
             repeats: self.repeats,
             nillable: self.nillable,
@@ -317,7 +312,7 @@ impl<'a> Expander<'a> {
                     None => field.children.push(child),
                 }
             }
-            Particle::Any(_) => field.open = true,
+            Particle::Any => field.open = true,
             Particle::Group(kind, occurs, items) => {
                 let required = required && occurs.min > 0;
                 let repeats = repeats || occurs.repeats();

@@ -40,6 +40,10 @@ pub(crate) struct Wsdl {
 impl Wsdl {
     /// Loads a WSDL file and the files it imports (no network: a remote import that ponte does
     /// not bundle is an error).
+    #[allow(
+        dead_code,
+        reason = "the API the SOAP runtime reads reply schemas with (backend.soap.wsdl)"
+    )]
     pub(crate) fn load(path: &Path) -> Result<Wsdl, Vec<Diagnostic>> {
         Wsdl::load_from(
             Location::File(path.to_path_buf()),
@@ -83,13 +87,17 @@ impl Wsdl {
     /// What the reply's SOAP Body may contain for `operation` (a prefix is ignored): for a
     /// document operation its part elements, for an rpc one the `<operation>Response` wrapper
     /// with the parts inside. `None` when no SOAP binding has the operation.
+    #[allow(
+        dead_code,
+        reason = "the API the SOAP runtime reads reply schemas with (backend.soap.wsdl)"
+    )]
     pub(crate) fn reply_shape(&self, operation: &str) -> Option<Shape> {
         let local = operation.rsplit(':').next().unwrap_or(operation);
         let binding = self.soap_binding_with(local)?;
         let body = self.body_fields(binding, local, Direction::Output, SHAPE_DEPTH)?;
         let mut shape = Shape::default();
         for f in &body {
-            shape.children.push((f.name.clone(), field_node(f)));
+            shape.children.push((f.name.clone(), f.shape_node()));
         }
         Some(shape)
     }
@@ -208,21 +216,6 @@ impl Wsdl {
 pub(crate) enum Direction {
     Input,
     Output,
-}
-
-fn field_node(f: &Field) -> shape::ShapeNode {
-    let shape = f.shape();
-    shape::ShapeNode {
-        repeats: f.repeats,
-        nillable: f.nillable,
-        value: f.simple.as_ref().map(|s| s.kind),
-        attributes: f
-            .attributes
-            .iter()
-            .map(|(n, s)| (n.clone(), s.kind))
-            .collect(),
-        children: shape,
-    }
 }
 
 /// Every `xs:schema` of every file, an included schema without a target namespace taking its

@@ -6,7 +6,6 @@ pub(crate) const XSD: &str = "http://www.w3.org/2001/XMLSchema";
 pub(crate) const SOAP11_BINDING: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
 pub(crate) const SOAP12_BINDING: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
 pub(crate) const HTTP_BINDING: &str = "http://schemas.xmlsoap.org/wsdl/http/";
-pub(crate) const MIME_BINDING: &str = "http://schemas.xmlsoap.org/wsdl/mime/";
 pub(crate) const SOAP_ENCODING: &str = "http://schemas.xmlsoap.org/soap/encoding/";
 
 /// Namespaces that need no file: XML Schema and WSDL themselves.

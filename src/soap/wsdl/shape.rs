@@ -64,6 +64,7 @@ impl ValueKind {
 }
 
 impl Shape {
+    #[allow(dead_code, reason = "for the SOAP runtime's reply reading")]
     pub(crate) fn child(&self, local: &str) -> Option<&ShapeNode> {
         self.children
             .iter()

@@ -114,7 +114,7 @@ pub(crate) enum GroupKind {
 #[derive(Debug, Clone)]
 pub(crate) enum Particle {
     Element(ElementDecl),
-    Any(Occurs),
+    Any,
     Group(GroupKind, Occurs, Vec<Particle>),
     GroupRef(QName, Occurs),
 }
@@ -238,7 +238,7 @@ fn particle(node: &Node, ctx: &Ctx) -> Option<Particle> {
     let occurs = Occurs::of(node);
     let kind = match node.local.as_str() {
         "element" => return Some(Particle::Element(element(node, ctx, false))),
-        "any" => return Some(Particle::Any(occurs)),
+        "any" => return Some(Particle::Any),
         "group" => {
             return node
                 .attr("ref")

@@ -94,11 +94,8 @@ impl Target<'_> {
 
     /// A route's own `soap_action`, when the backend's setting does not give it.
     pub(crate) fn route_action(&self, bop: &BindingOperation) -> Option<String> {
-        if self.backend_action.is_some() {
-            return None;
-        }
         let action = bop.soap_action.clone().unwrap_or_default();
-        (action != self.default_action(&bop.name)).then_some(action)
+        (action != backend_sends(self, bop)).then_some(action)
     }
 
     pub(crate) fn envelope(&self, body: &str) -> String {
@@ -369,9 +366,10 @@ fn soap_adapter(
     }
     if let Some(action) = &target.backend_action {
         soap.put("soap_action", Y::Flow(json!(action))).note = Some(if action.is_empty() {
-            "the binding declares an empty (or no) soapAction for every operation".into()
+            "the binding declares an empty (or no) soapAction (routes that differ say theirs)"
+                .into()
         } else {
-            "the binding's soapAction is the operation name".into()
+            "the binding's soapAction is the operation name (routes that differ say theirs)".into()
         });
     }
     if !target.prefixes.is_empty() {
@@ -443,22 +441,36 @@ fn backend_namespace(wsdl: &Wsdl, binding: &Binding, operations: &[&BindingOpera
         .unwrap_or_else(|| wsdl.defs.target_namespace.clone())
 }
 
-/// One `soap_action` for the backend when every operation fits it.
+/// The backend's `soap_action`: the setting most operations fit (`""`, the default rule, or
+/// the operation name); the others get their own on their route. `None` is the default rule.
 fn backend_action(t: &Target, operations: &[&BindingOperation]) -> Option<String> {
     let action = |o: &&BindingOperation| o.soap_action.clone().unwrap_or_default();
-    if operations.iter().all(|o| action(o).is_empty()) {
-        return Some(String::new());
+    let fits = |setting: Option<&str>| {
+        operations
+            .iter()
+            .filter(|o| match setting {
+                None => action(o) == t.default_action(&o.name),
+                Some("") => action(o).is_empty(),
+                Some(_) => action(o) == o.name,
+            })
+            .count()
+    };
+    let candidates = [None, Some(""), Some("{operation}")];
+    let best = candidates.iter().map(|c| fits(*c)).max().unwrap_or(0);
+    candidates
+        .into_iter()
+        .find(|c| fits(*c) == best)
+        .flatten()
+        .map(str::to_string)
+}
+
+/// What the backend's setting sends for `bop`.
+fn backend_sends(t: &Target, bop: &BindingOperation) -> String {
+    match t.backend_action.as_deref() {
+        None => t.default_action(&bop.name),
+        Some("{operation}") => bop.name.clone(),
+        Some(other) => other.to_string(),
     }
-    if operations
-        .iter()
-        .all(|o| action(o) == t.default_action(&o.name))
-    {
-        return None;
-    }
-    if operations.iter().all(|o| action(o) == o.name) {
-        return Some("{operation}".into());
-    }
-    None
 }
 
 /// Whether the children of the input elements are namespace-qualified.

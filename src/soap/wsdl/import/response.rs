@@ -59,7 +59,7 @@ pub(crate) fn response(fields: &[Field]) -> Response {
         let key = if single_value {
             "result".to_string()
         } else {
-            names.claim(&snake(&f.name))
+            output_key(&mut names, &f.name)
         };
         let p = join(&path, &f.name);
         match map_field(f, &p, 0, &mut out.left_out) {
@@ -74,6 +74,20 @@ pub(crate) fn response(fields: &[Field]) -> Response {
     }
     out.expected = Value::Object(expected);
     out
+}
+
+/// The words of a mapping object.
+const MAPPING_KEYS: &[&str] = &[
+    "from", "type", "default", "each", "fields", "concat", "expr", "const", "parse",
+];
+
+/// An output field name for element `name`: snake_case, never a word of a mapping object.
+fn output_key(names: &mut Names, name: &str) -> String {
+    let mut key = snake(name);
+    if MAPPING_KEYS.contains(&key.as_str()) {
+        key.push_str("_value");
+    }
+    names.claim(&key)
 }
 
 fn join(path: &str, name: &str) -> String {
@@ -124,7 +138,7 @@ fn map_field(
             join(path, &c.name)
         };
         if let Some((y, v)) = map_field(c, &child_path, depth + 1, left_out) {
-            let key = names.claim(&snake(&c.name));
+            let key = output_key(&mut names, &c.name);
             fields.put(&key, y);
             object.insert(key, v);
         }

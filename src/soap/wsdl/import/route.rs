@@ -86,9 +86,18 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
         arrays,
         left_out: response_left_out,
     } = response(&output);
+    let expected = if mapping.is_empty() {
+        json!({"ok": true})
+    } else {
+        expected
+    };
     if !mapping.is_empty() {
         route.put("response", mapping).note =
             Some("the output message, its wrapper flattened".into());
+    } else {
+        route
+            .put("response", Y::Flow(json!({"ok": {"const": true}})))
+            .note = Some("the reply has no content of its own".into());
     }
     if !arrays.is_empty() {
         let list = arrays.iter().map(|a| Y::Flow(json!(a))).collect();
