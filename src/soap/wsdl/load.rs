@@ -107,10 +107,13 @@ impl SourceFile {
     }
 }
 
+/// Reads a URL's text.
+pub(crate) type Fetch = dyn Fn(&str) -> Result<String, String>;
+
 /// How files are read: the file system, and the network only for a description given as a URL.
 pub(crate) struct Reader<'a> {
     pub allow_missing: bool,
-    pub fetch: Option<&'a dyn Fn(&str) -> Result<String, String>>,
+    pub fetch: Option<&'a Fetch>,
 }
 
 /// Every file read, the first being the one asked for.
@@ -224,9 +227,7 @@ fn line_col(text: &str, offset: usize) -> Span {
 
 fn read(location: &Location, reader: &Reader) -> Result<String, String> {
     match location {
-        Location::File(p) => std::fs::read(p)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| decode(bytes)),
+        Location::File(p) => std::fs::read(p).map_err(|e| e.to_string()).and_then(decode),
         Location::Url(u) => match reader.fetch {
             Some(fetch) => fetch(u),
             None => Err("the network is only used for a description given as a URL".into()),

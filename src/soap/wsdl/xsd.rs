@@ -101,7 +101,7 @@ pub(crate) struct ComplexDef {
 #[derive(Debug, Clone)]
 pub(crate) enum TypeDef {
     Simple(SimpleDef),
-    Complex(ComplexDef),
+    Complex(Box<ComplexDef>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Schemas {
                 "complexType" => {
                     self.types
                         .entry(qname)
-                        .or_insert_with(|| TypeDef::Complex(complex(c, &ctx)));
+                        .or_insert_with(|| TypeDef::Complex(Box::new(complex(c, &ctx))));
                 }
                 "simpleType" => {
                     self.types
@@ -223,7 +223,9 @@ fn type_ref(node: &Node, ctx: &Ctx) -> TypeRef {
     }
     for c in node.children.iter().filter(|c| c.ns == XSD) {
         match c.local.as_str() {
-            "complexType" => return TypeRef::Inline(Box::new(TypeDef::Complex(complex(c, ctx)))),
+            "complexType" => {
+                return TypeRef::Inline(Box::new(TypeDef::Complex(Box::new(complex(c, ctx)))));
+            }
             "simpleType" => return TypeRef::Inline(Box::new(TypeDef::Simple(simple(c)))),
             _ => {}
         }
