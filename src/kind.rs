@@ -115,9 +115,9 @@ impl Call {
             Call::Graphql(call) => {
                 crate::graphql::interpret(route, call, reply.status, ct, &reply.body)
             }
-            Call::Soap(_) => {
+            Call::Soap(soap) => {
                 let text = xml_text(reply)?;
-                crate::soap::reply::interpret(route, reply.status, ct, &text)
+                crate::soap::reply::interpret(route, soap, reply.status, ct, &text)
             }
             Call::Http(call) => {
                 // A status rule answers before the body is read: error pages are rarely XML.

@@ -545,7 +545,17 @@ fn leaf<'a, N: Node<'a>>(
             return Ok(());
         }
         Some(text) if text.trim().is_empty() => Ok(Value::Null),
-        Some(text) => coerce::from_text(text, ty),
+        // Digits that an i64 or f64 would lose are written as they came.
+        Some(text) => match coerce::from_text(text, ty) {
+            Ok(v) if !(ty == ValueType::Number && v.is_f64()) => Ok(v),
+            other => match coerce::exact_number(text, ty) {
+                Some(digits) => {
+                    out.extend_from_slice(digits.as_bytes());
+                    return Ok(());
+                }
+                None => other,
+            },
+        },
         None => coerce::from_reply(&found.to_value(), ty),
     }
     .map_err(|m| fail(at, m))?;

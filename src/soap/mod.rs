@@ -5,6 +5,7 @@
 pub(crate) mod envelope;
 pub(crate) mod fixture;
 pub(crate) mod model;
+pub(crate) mod multiref;
 pub(crate) mod reply;
 
 pub use envelope::{SoapCall, SoapSettings};
@@ -63,8 +64,14 @@ pub(crate) fn compile_route<'r>(
             &default_body
         }
     };
+    let namespace = route
+        .namespace
+        .as_ref()
+        .map_or(soap.namespace.as_str(), |n| n.value.as_str());
+    let resolved = soap.operation(operation, namespace, errors);
     let call = soap.compile_call(
-        &operation.value,
+        &resolved,
+        namespace,
         route.soap_action.as_ref(),
         Some(body),
         refs,

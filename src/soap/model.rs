@@ -74,9 +74,14 @@ pub enum ElementForm {
 route_type! {
     /// One REST route over a SOAP operation.
     pub struct SoapRoute ("SOAP") {
-        /// The SOAP operation called.
+        /// The SOAP operation called. `prefix:Name` puts the operation element (rpc) and the
+        /// default SOAPAction in the namespace `prefix` names in `backend.soap.namespaces`.
         #[serde(default)]
         pub operation: Option<Spanned<String>>,
+        /// The target namespace of this route's operation: overrides `backend.soap.namespace` for
+        /// its body elements (the `tns` prefix) and its default SOAPAction.
+        #[serde(default)]
+        pub namespace: Option<Spanned<String>>,
         /// Overrides the backend's SOAPAction for this route.
         #[serde(default)]
         pub soap_action: Option<Spanned<String>>,
