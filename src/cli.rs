@@ -185,6 +185,35 @@ enum ImportSource {
         #[arg(long, value_name = "TYPE.FIELD")]
         exclude: Vec<String>,
     },
+    /// One route per operation of a WSDL 1.1 port (SOAP 1.1/1.2, or HTTP GET/POST).
+    Wsdl {
+        /// The WSDL file, or a URL (the only case in which the network is used).
+        source: String,
+        /// List services, ports, bindings and operations (with style and use) instead.
+        #[arg(long)]
+        list: bool,
+        /// The service to import (default: the first).
+        #[arg(long)]
+        service: Option<String>,
+        /// The port to import, or a binding name when the WSDL has no service.
+        #[arg(long)]
+        port: Option<String>,
+        /// The adapter name (URL prefix); default from the service name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only these operations.
+        #[arg(long, value_delimiter = ',')]
+        operations: Vec<String>,
+        /// Write the adapter here (the description is copied beside it, as `<stem>.wsdl/`).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Also write one generated fixture per route under DIR/<adapter>/ (for `serve --mock`).
+        #[arg(long, value_name = "DIR")]
+        fixtures: Option<PathBuf>,
+        /// Treat imports that cannot be found as opaque types, with a warning.
+        #[arg(long)]
+        allow_missing_imports: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -287,6 +316,32 @@ pub fn main() -> ExitCode {
             relative_to.as_deref(),
             &crate::graphql::import::ImportOptions { depth, exclude },
         ),
+        Command::Import {
+            source:
+                ImportSource::Wsdl {
+                    source,
+                    list,
+                    service,
+                    port,
+                    name,
+                    operations,
+                    output,
+                    fixtures,
+                    allow_missing_imports,
+                },
+        } => crate::soap::wsdl::import::cli::run(&crate::soap::wsdl::import::cli::WsdlCommand {
+            source,
+            list,
+            options: crate::soap::wsdl::import::WsdlImportOptions {
+                service,
+                port,
+                name,
+                operations,
+            },
+            output,
+            fixtures,
+            allow_missing_imports,
+        }),
         Command::Schema { kind } => {
             match kind {
                 SchemaKind::Adapter => print!("{}", crate::schema::adapter_schema()),

@@ -63,7 +63,13 @@ fn samples(readme: &str) -> Vec<Sample> {
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for folder in ["adapters", "fixtures", "schemas", "tests/broken-adapters"] {
+    for folder in [
+        "adapters",
+        "fixtures",
+        "schemas",
+        "tests/broken-adapters",
+        "tests/wsdl",
+    ] {
         copy_dir(&root.join(folder), &dir.path().join(folder));
     }
     dir
@@ -210,19 +216,25 @@ fn every_console_sample_in_the_readme_is_what_its_command_prints() {
     for sample in samples {
         let dir = workspace();
         let mut server = None;
+        // A sample that starts the server itself (`... serve --mock &`) gets it at that line, so
+        // that the commands before it (an import) prepare what it serves.
+        let starts_server = sample.steps.iter().any(|(c, _)| c.ends_with('&'));
         match sample.setup.as_deref() {
-            Some("serve --mock") => server = Some(serve_mock(dir.path())),
+            Some("serve --mock") if !starts_server => server = Some(serve_mock(dir.path())),
+            Some("serve --mock") => {}
             Some(edits) => apply_edits(edits, dir.path()),
             None => {}
         }
-        let address = server.as_ref().map(|(_, a)| a.clone());
+        let mut address = server.as_ref().map(|(_, a)| a.clone());
         for (command, expected) in &sample.steps {
             if command.ends_with('&') {
                 assert!(
-                    server.is_some(),
+                    sample.setup.as_deref() == Some("serve --mock"),
                     "README line {}: a server sample needs `<!-- sample: serve --mock -->`",
                     sample.line
                 );
+                server = Some(serve_mock(dir.path()));
+                address = server.as_ref().map(|(_, a)| a.clone());
                 continue;
             }
             let output = run(command, dir.path(), address.as_deref());

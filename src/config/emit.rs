@@ -52,7 +52,8 @@ fn is_inline(v: &Value) -> bool {
     }
 }
 
-fn inline(v: &Value) -> String {
+/// A scalar (or empty collection) as one line of YAML.
+pub(crate) fn inline(v: &Value) -> String {
     match v {
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
@@ -81,7 +82,7 @@ fn plain_ok(s: &str) -> bool {
         && !s.contains(['\n', '\t', '\r', '{', '}', '[', ']', ',', '"', '\'', '`'])
 }
 
-fn yaml_key(k: &str) -> String {
+pub(crate) fn yaml_key(k: &str) -> String {
     let plain = k
         .chars()
         .next()

@@ -7,6 +7,7 @@ pub(crate) mod fixture;
 pub(crate) mod model;
 pub(crate) mod multiref;
 pub(crate) mod reply;
+pub(crate) mod wsdl;
 
 pub use envelope::{SoapCall, SoapSettings};
 pub use model::{SoapBackend, SoapRoute};
