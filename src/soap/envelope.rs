@@ -81,10 +81,16 @@ pub struct SoapSettings {
     pub headers: Option<Tree>,
     /// `backend.auth.ws_security` is set: every envelope has a `soap:Header` with a slot for it.
     pub ws_security: bool,
+    /// `backend.soap.wsdl`, loaded.
+    pub(crate) wsdl: Option<crate::soap::wsdl::Wsdl>,
 }
 
 impl SoapSettings {
-    pub fn compile(soap: &SoapBackend, errors: &mut Diagnostics) -> SoapSettings {
+    pub fn compile(
+        soap: &SoapBackend,
+        file: &std::path::Path,
+        errors: &mut Diagnostics,
+    ) -> SoapSettings {
         let mut prefixes = IndexMap::new();
         for (prefix, uri) in &soap.namespaces {
             if matches!(
@@ -118,6 +124,10 @@ impl SoapSettings {
             prefixes,
             headers: soap.headers.as_ref().map(|h| h.0.clone()),
             ws_security: false,
+            wsdl: soap
+                .wsdl
+                .as_ref()
+                .and_then(|key| super::schema::load(key, file, errors)),
         }
     }
 

@@ -33,6 +33,11 @@ pub struct SoapBackend {
     /// Extra namespace prefixes usable in element names (`wsse:Security`).
     #[serde(default)]
     pub namespaces: IndexMap<Spanned<String>, Spanned<String>>,
+    /// The service's WSDL (relative to the adapter file), read once at load: replies become
+    /// schema-true (repeating elements are arrays, XSD types give JSON types when a mapping
+    /// has no `type:`) and `check` reports reply paths that the operation's reply cannot have.
+    #[serde(default)]
+    pub wsdl: Option<Spanned<String>>,
     /// SOAP header elements sent with every call, as a tree like `request`.
     #[serde(default)]
     pub headers: Option<RequestTree>,
