@@ -67,6 +67,8 @@ pub struct Operation {
     pub local: String,
     /// The namespace of the operation element and of the default SOAPAction.
     pub namespace: String,
+    /// The route's target namespace (the `tns` prefix).
+    pub target: String,
 }
 
 /// Backend-wide SOAP settings, checked once.
@@ -159,6 +161,7 @@ impl SoapSettings {
             element: format!("{TARGET_PREFIX}:{local}"),
             local: local.to_string(),
             namespace: namespace.to_string(),
+            target: namespace.to_string(),
         };
         let (prefix, local) = match written.value.split_once(':') {
             Some((p, l)) => (Some(p), l),
@@ -179,6 +182,7 @@ impl SoapSettings {
             );
             return fallback(local);
         }
+        let namespace_of_route = namespace;
         let namespace = match prefix {
             None | Some(TARGET_PREFIX) => namespace.to_string(),
             Some(p) => match self.prefixes.get(p) {
@@ -215,6 +219,7 @@ impl SoapSettings {
         Operation {
             element,
             local: local.to_string(),
+            target: namespace_of_route.to_string(),
             namespace,
         }
     }
@@ -223,13 +228,13 @@ impl SoapSettings {
     pub fn compile_call(
         &self,
         operation: &Operation,
-        namespace: &str,
         action_override: Option<&Spanned<String>>,
         body: Option<&Tree>,
         inputs: &[InputRef],
         used: &mut [bool],
         errors: &mut Diagnostics,
     ) -> SoapCall {
+        let namespace = operation.target.as_str();
         let rpc = self.style == SoapStyle::Rpc;
         let encoded = self.encoding == SoapUse::Encoded;
         let rules = |xsi_types, qualify_top| NameRules {

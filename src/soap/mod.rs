@@ -86,7 +86,6 @@ pub(crate) fn compile_route<'r>(
     }
     let call = soap.compile_call(
         &resolved,
-        namespace,
         route.soap_action.as_ref(),
         Some(body),
         refs,

@@ -53,6 +53,9 @@ impl fmt::Display for RefError {
     }
 }
 
+/// Attributes as raw (escaped) key and value text.
+type Attrs<'x> = Vec<(&'x str, &'x str)>;
+
 /// A referenced element: its attributes (raw text, still escaped) and where its content is.
 struct Target<'x> {
     attrs: Vec<(&'x str, &'x str)>,
@@ -132,7 +135,7 @@ impl<'x> Expander<'x> {
         let mut depth = 0usize;
         let mut in_body = false;
         // The Body child with an id being read: its id, attributes and content start.
-        let mut open: Option<(&'x str, Vec<(&'x str, &'x str)>, usize)> = None;
+        let mut open: Option<(&'x str, Attrs<'x>, usize)> = None;
         loop {
             let before = reader.buffer_position() as usize;
             match reader.read_event().map_err(syntax)? {
