@@ -13,6 +13,10 @@ use super::xsd::{
     ComplexDef, Derivation, ElementDecl, Facets, GroupKind, Particle, Schemas, TypeDef, TypeRef,
 };
 
+/// How many times a type may enclose itself before the expansion stops (`open`): a category
+/// shows its children, not its grandchildren's children.
+const RECURSION: usize = 2;
+
 /// A value type with its constraints.
 #[derive(Debug, Clone)]
 pub(crate) struct Simple {
@@ -183,7 +187,7 @@ impl<'a> Expander<'a> {
             *field = self.missing(std::mem::replace(field, Field::new(&name, "")), ty);
             return;
         };
-        if self.stack.contains(ty) {
+        if self.stack.iter().filter(|t| *t == ty).count() >= RECURSION {
             // Recursion: stop here; what follows is open.
             field.open = true;
             return;

@@ -120,6 +120,16 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
             names.join(", ")
         ));
     }
+    if let Some(ns) = bop
+        .input
+        .namespace
+        .as_ref()
+        .filter(|n| bop.rpc && **n != t.namespace)
+    {
+        comments.push(format!(
+            "rpc operation in namespace {ns}, not the backend's: give this route that namespace"
+        ));
+    }
     let headers = wsdl.header_fields(t.binding, &bop.name);
     if !headers.is_empty() {
         let names: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
