@@ -114,9 +114,16 @@ impl ReplySchema {
             Step::Field(name) => Some(name.as_str()),
             _ => None,
         });
+        // A path that ends at an element which repeats selects a list: a type is for its items,
+        // which only `[*]` (or an index) reaches.
+        let ends_at_list = matches!(steps.last(), Some(Step::Field(_)));
         let kind = loop {
             let Some(name) = fields.next() else {
-                break node?.value?;
+                let node = node?;
+                if node.repeats && ends_at_list {
+                    return None;
+                }
+                break node.value?;
             };
             if let Some(attr) = name.strip_prefix('@') {
                 let found = node?
