@@ -30,6 +30,8 @@ pub(crate) struct KindCompiled<'r> {
     pub uses_in: &'static str,
     /// The tree where a forgotten `$` may hide.
     pub literal: Option<&'r Tree>,
+    /// What the reply may hold, from a schema (SOAP `backend.soap.wsdl`): arrays and types.
+    pub reply_schema: Option<crate::soap::schema::ReplySchema>,
 }
 
 impl KindCompiled<'_> {
@@ -38,6 +40,7 @@ impl KindCompiled<'_> {
             call: None,
             uses_in,
             literal,
+            reply_schema: None,
         }
     }
 }
@@ -115,9 +118,9 @@ impl Call {
             Call::Graphql(call) => {
                 crate::graphql::interpret(route, call, reply.status, ct, &reply.body)
             }
-            Call::Soap(_) => {
+            Call::Soap(soap) => {
                 let text = xml_text(reply)?;
-                crate::soap::reply::interpret(route, reply.status, ct, &text)
+                crate::soap::reply::interpret(route, soap, reply.status, ct, &text)
             }
             Call::Http(call) => {
                 // A status rule answers before the body is read: error pages are rarely XML.

@@ -148,6 +148,7 @@ pub(crate) fn compile_route<'r>(
         call: call.map(crate::kind::Call::Graphql),
         uses_in: "variables",
         literal: route.variables.as_ref(),
+        reply_schema: None,
     }
 }
 

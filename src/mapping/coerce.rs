@@ -103,6 +103,62 @@ pub fn from_text(text: &str, ty: ValueType) -> Result<Value, String> {
     }
 }
 
+/// Reply text for `integer` or `number` whose digits an `i64`/`f64` would not keep (an
+/// `xs:integer` beyond 64 bits, an `xs:decimal` with more than 15 significant digits or far from
+/// 1), as JSON number text with the backend's digits exactly: `+`, leading zeros and a bare `.`
+/// normalised away. `None` when the ordinary conversion keeps the value (or it is no decimal).
+pub fn exact_number(text: &str, ty: ValueType) -> Option<String> {
+    let t = text.trim();
+    let (negative, unsigned) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = match ty {
+        // An integer written with a zero fraction (`…000.00`) is that integer.
+        ValueType::Integer if frac.bytes().all(|b| b == b'0') => "",
+        ValueType::Integer => return None,
+        _ => frac,
+    };
+    let trimmed = frac.trim_end_matches('0');
+    let significant = if int.is_empty() {
+        trimmed.trim_start_matches('0').len()
+    } else {
+        int.len() + trimmed.len()
+    };
+    // Where the decimal point is relative to the first significant digit (ryu's, and so
+    // serde_json's, plain notation spans -5 < point <= 16).
+    let point = if int.is_empty() {
+        -((frac.len() - frac.trim_start_matches('0').len()) as i64)
+    } else {
+        int.len() as i64
+    };
+    let kept = match ty {
+        // Up to 15 digits, i64 (or f64 for `42.0`) keeps them.
+        ValueType::Integer => int.len() <= 15,
+        _ => significant <= 15 && point > -5 && point <= 16,
+    };
+    if kept || significant == 0 {
+        return None;
+    }
+    let mut out = String::with_capacity(t.len() + 2);
+    if negative {
+        out.push('-');
+    }
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
 /// Parses caller text (query, path, header) as `ty`: stricter than reply text. Integers are
 /// plain digits with an optional `-`, numbers plain decimals; no `1e3`, `+5`, `2.0`, `inf`.
 pub fn from_input_text(text: &str, ty: ValueType) -> Result<Value, String> {
@@ -328,6 +384,36 @@ mod tests {
         assert_eq!(from_input_text("2.5", ValueType::Number), Ok(json!(2.5)));
         assert!(from_input_text("inf", ValueType::Number).is_err());
         assert!(from_input_text("1", ValueType::Boolean).is_err());
+    }
+
+    #[test]
+    fn numbers_beyond_i64_and_f64_keep_their_digits() {
+        let int = ValueType::Integer;
+        let num = ValueType::Number;
+        let exact = |t: &str, ty| exact_number(t, ty);
+        assert_eq!(
+            exact("123456789012345678901234567890", int).as_deref(),
+            Some("123456789012345678901234567890")
+        );
+        assert_eq!(
+            exact(" +000123456789012345678901234567890.00 ", int).as_deref(),
+            Some("123456789012345678901234567890")
+        );
+        assert_eq!(
+            exact("-0.000000000000000000001", num).as_deref(),
+            Some("-0.000000000000000000001")
+        );
+        assert_eq!(
+            exact("12345678901234567890.1234567890", num).as_deref(),
+            Some("12345678901234567890.1234567890")
+        );
+        // What i64 and f64 keep goes the ordinary way.
+        for (t, ty) in [("42", int), ("2.50", num), ("0.0001", num)] {
+            assert_eq!(exact(t, ty), None, "{t}");
+        }
+        for t in ["1.5.", "1e400", "abc", "", "-", "0x1F", "1.5"] {
+            assert_eq!(exact(t, int), None, "{t}");
+        }
     }
 
     #[test]

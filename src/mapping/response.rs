@@ -411,6 +411,33 @@ fn fail(at: &[Seg], message: String) -> MapError {
 }
 
 impl Mapping {
+    /// Gives every path without a `type:` the type `type_at` knows for its full steps (from a
+    /// reply schema), at load time. `concat` parts keep their text as it is.
+    pub(crate) fn fill_types(
+        &mut self,
+        base: &[super::path::Step],
+        type_at: &dyn Fn(&[super::path::Step]) -> Option<ValueType>,
+    ) {
+        match self {
+            Mapping::Path { path, ty, .. } if ty.is_none() => {
+                let steps: Vec<_> = base.iter().chain(&path.steps).cloned().collect();
+                *ty = type_at(&steps);
+            }
+            Mapping::Each { elements, fields } => {
+                let inner: Vec<_> = base.iter().chain(&elements.steps).cloned().collect();
+                for f in fields {
+                    f.mapping.fill_types(&inner, type_at);
+                }
+            }
+            Mapping::Object(fields) => {
+                for f in fields {
+                    f.mapping.fill_types(base, type_at);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Reshapes `reply` into the answer, as JSON text.
     pub fn answer<'a, N: Node<'a>>(&self, reply: N) -> Result<Vec<u8>, MapError> {
         let mut out = Vec::with_capacity(256);
@@ -545,7 +572,17 @@ fn leaf<'a, N: Node<'a>>(
             return Ok(());
         }
         Some(text) if text.trim().is_empty() => Ok(Value::Null),
-        Some(text) => coerce::from_text(text, ty),
+        // Digits that an i64 or f64 would lose are written as they came.
+        Some(text) => match coerce::from_text(text, ty) {
+            Ok(v) if !(ty == ValueType::Number && v.is_f64()) => Ok(v),
+            other => match coerce::exact_number(text, ty) {
+                Some(digits) => {
+                    out.extend_from_slice(digits.as_bytes());
+                    return Ok(());
+                }
+                None => other,
+            },
+        },
         None => coerce::from_reply(&found.to_value(), ty),
     }
     .map_err(|m| fail(at, m))?;

@@ -37,7 +37,7 @@ pub fn compile_adapter(
             let Some(soap) = &a.backend.soap else {
                 return Err(errors.into_vec());
             };
-            let mut settings = SoapSettings::compile(soap, &mut errors);
+            let mut settings = SoapSettings::compile(soap, file, &mut errors);
             settings.ws_security = a
                 .backend
                 .auth

@@ -79,6 +79,7 @@ pub(super) fn compile_route<'r>(
         call,
         uses_in,
         literal,
+        reply_schema,
     } = kind(&refs, &mut used, errors);
     for ((input_name, _), used) in route.input.iter().zip(&used) {
         if !used {
@@ -137,7 +138,14 @@ pub(super) fn compile_route<'r>(
         mapping.paths.extend(paths.paths);
         path
     });
-    let hints = ArrayHints::from_paths(&mapping.paths).pruning(!mapping.reads_everything);
+    let mut hints = ArrayHints::from_paths(&mapping.paths).pruning(!mapping.reads_everything);
+    let mut response = response;
+    if let Some(schema) = &reply_schema {
+        schema.add_arrays(&mut hints);
+        if let Some(r) = response.as_mut() {
+            schema.add_types(r);
+        }
+    }
 
     Some(RoutePlan {
         name: name.value.clone(),

@@ -34,6 +34,9 @@ pub struct SoapCall {
     body: Skeleton,
     /// The namespace of the Body's elements, when all are in the target namespace.
     body_namespace: Option<String>,
+    /// `use: encoded`: replies may hold multiRef references (`href="#id"`), resolved before
+    /// they are read.
+    pub resolves_refs: bool,
 }
 
 impl SoapCall {
@@ -57,6 +60,17 @@ impl SoapCall {
     }
 }
 
+/// A route's operation, its prefix resolved.
+pub struct Operation {
+    /// The operation element as written in the envelope (`tns:GetQuote`, `ns:GetQuote`).
+    pub element: String,
+    pub local: String,
+    /// The namespace of the operation element and of the default SOAPAction.
+    pub namespace: String,
+    /// The route's target namespace (the `tns` prefix).
+    pub target: String,
+}
+
 /// Backend-wide SOAP settings, checked once.
 pub struct SoapSettings {
     pub version: SoapVersion,
@@ -69,10 +83,16 @@ pub struct SoapSettings {
     pub headers: Option<Tree>,
     /// `backend.auth.ws_security` is set: every envelope has a `soap:Header` with a slot for it.
     pub ws_security: bool,
+    /// `backend.soap.wsdl`, loaded.
+    pub(crate) wsdl: Option<crate::soap::wsdl::Wsdl>,
 }
 
 impl SoapSettings {
-    pub fn compile(soap: &SoapBackend, errors: &mut Diagnostics) -> SoapSettings {
+    pub fn compile(
+        soap: &SoapBackend,
+        file: &std::path::Path,
+        errors: &mut Diagnostics,
+    ) -> SoapSettings {
         let mut prefixes = IndexMap::new();
         for (prefix, uri) in &soap.namespaces {
             if matches!(
@@ -106,37 +126,115 @@ impl SoapSettings {
             prefixes,
             headers: soap.headers.as_ref().map(|h| h.0.clone()),
             ws_security: false,
+            wsdl: soap
+                .wsdl
+                .as_ref()
+                .and_then(|key| super::schema::load(key, file, errors)),
         }
     }
 
-    fn action(&self, operation: &str, route_override: Option<&Spanned<String>>) -> String {
+    fn action(&self, operation: &Operation, route_override: Option<&Spanned<String>>) -> String {
+        let (namespace, local) = (operation.namespace.as_str(), operation.local.as_str());
         let template = match (route_override, &self.action_template) {
             (Some(a), _) => a.value.as_str(),
             (None, Some(t)) => t.as_str(),
             (None, None) => {
-                let sep = if self.namespace.ends_with('/') {
-                    ""
-                } else {
-                    "/"
-                };
-                return format!("{}{sep}{operation}", self.namespace);
+                let sep = if namespace.ends_with('/') { "" } else { "/" };
+                return format!("{namespace}{sep}{local}");
             }
         };
         template
-            .replace("{namespace}", &self.namespace)
-            .replace("{operation}", operation)
+            .replace("{namespace}", namespace)
+            .replace("{operation}", local)
+    }
+
+    /// The operation a route names, resolved: `prefix:Name` against `namespaces` (and `tns`, the
+    /// route's own namespace). An unknown prefix or a name that is not XML is reported, and the
+    /// name is taken as unprefixed so that the rest of the route is still checked.
+    pub fn operation(
+        &self,
+        written: &Spanned<String>,
+        namespace: &str,
+        errors: &mut Diagnostics,
+    ) -> Operation {
+        let fallback = |local: &str| Operation {
+            element: format!("{TARGET_PREFIX}:{local}"),
+            local: local.to_string(),
+            namespace: namespace.to_string(),
+            target: namespace.to_string(),
+        };
+        let (prefix, local) = match written.value.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, written.value.as_str()),
+        };
+        if !template::is_xml_name(local) || prefix.is_some_and(|p| !template::is_xml_name(p)) {
+            errors.push(
+                Diagnostic::error(
+                    written.span,
+                    format!(
+                        "operation `{}` is not a valid XML element name",
+                        written.value
+                    ),
+                )
+                .with_help(
+                    "write the operation's name as in the WSDL, e.g. `GetQuote` or `ns:GetQuote`",
+                ),
+            );
+            return fallback(local);
+        }
+        let namespace_of_route = namespace;
+        let namespace = match prefix {
+            None | Some(TARGET_PREFIX) => namespace.to_string(),
+            Some(p) => match self.prefixes.get(p) {
+                Some(uri) => uri.clone(),
+                None => {
+                    let help = match crate::diagnostic::did_you_mean(
+                        p,
+                        self.prefixes.keys().map(String::as_str),
+                    ) {
+                        Some(s) => format!("did you mean `{s}:{local}`?"),
+                        None => format!(
+                            "declare it under backend.soap.namespaces: {{ {p}: <namespace URI> }}, \
+                             or give the route `namespace:` and write `operation: {local}`"
+                        ),
+                    };
+                    errors.push(
+                        Diagnostic::error(
+                            written.span,
+                            format!(
+                                "operation `{}`: unknown namespace prefix `{p}`",
+                                written.value
+                            ),
+                        )
+                        .with_help(help),
+                    );
+                    return fallback(local);
+                }
+            },
+        };
+        let element = match prefix {
+            Some(p) if p != TARGET_PREFIX => written.value.clone(),
+            _ => format!("{TARGET_PREFIX}:{local}"),
+        };
+        Operation {
+            element,
+            local: local.to_string(),
+            target: namespace_of_route.to_string(),
+            namespace,
+        }
     }
 
     /// Compiles a route's envelope; marks the inputs the body uses in `used`.
     pub fn compile_call(
         &self,
-        operation: &str,
+        operation: &Operation,
         action_override: Option<&Spanned<String>>,
         body: Option<&Tree>,
         inputs: &[InputRef],
         used: &mut [bool],
         errors: &mut Diagnostics,
     ) -> SoapCall {
+        let namespace = operation.target.as_str();
         let rpc = self.style == SoapStyle::Rpc;
         let encoded = self.encoding == SoapUse::Encoded;
         let rules = |xsi_types, qualify_top| NameRules {
@@ -158,7 +256,7 @@ impl SoapSettings {
             Skeleton::compile(b, inputs, Flavour::Xml).0
         });
         if rpc {
-            body_json = Skeleton::Object(vec![(operation.to_string(), body_json)]);
+            body_json = Skeleton::Object(vec![(operation.local.clone(), body_json)]);
         }
         for (u, b) in used.iter_mut().zip(&body_compiler.used) {
             *u |= *b;
@@ -180,7 +278,7 @@ impl SoapSettings {
             SoapVersion::V11 => SOAP11_ENV,
             SoapVersion::V12 => SOAP12_ENV,
         };
-        let mut decls = vec![("soap", env_ns), (TARGET_PREFIX, self.namespace.as_str())];
+        let mut decls = vec![("soap", env_ns), (TARGET_PREFIX, namespace)];
         decls.extend(self.prefixes.iter().map(|(p, u)| (p.as_str(), u.as_str())));
         if encoded {
             decls.push(("xsi", XSI));
@@ -205,13 +303,10 @@ impl SoapSettings {
             } else {
                 String::new()
             };
-            parts.push(template::Piece::Static(format!(
-                "<{TARGET_PREFIX}:{operation}{style}>"
-            )));
+            let element = &operation.element;
+            parts.push(template::Piece::Static(format!("<{element}{style}>")));
             parts.extend(body_xml.into_pieces());
-            parts.push(template::Piece::Static(format!(
-                "</{TARGET_PREFIX}:{operation}>"
-            )));
+            parts.push(template::Piece::Static(format!("</{element}>")));
         } else {
             parts.extend(body_xml.into_pieces());
         }
@@ -226,7 +321,11 @@ impl SoapSettings {
             }
             _ => true,
         };
-        let body_namespace = (rpc || body.is_none_or(in_target)).then(|| self.namespace.clone());
+        let body_namespace = if rpc {
+            Some(operation.namespace.clone())
+        } else {
+            body.is_none_or(in_target).then(|| namespace.to_string())
+        };
         let action = self.action(operation, action_override);
         let content_type = match self.version {
             SoapVersion::V11 => "text/xml; charset=utf-8".to_string(),
@@ -252,6 +351,7 @@ impl SoapSettings {
             security_slot,
             body: body_json,
             body_namespace,
+            resolves_refs: encoded,
         }
     }
 }

@@ -5,7 +5,9 @@
 pub(crate) mod envelope;
 pub(crate) mod fixture;
 pub(crate) mod model;
+pub(crate) mod multiref;
 pub(crate) mod reply;
+pub(crate) mod schema;
 pub(crate) mod wsdl;
 
 pub use envelope::{SoapCall, SoapSettings};
@@ -64,8 +66,26 @@ pub(crate) fn compile_route<'r>(
             &default_body
         }
     };
+    let namespace = route
+        .namespace
+        .as_ref()
+        .map_or(soap.namespace.as_str(), |n| n.value.as_str());
+    let resolved = soap.operation(operation, namespace, errors);
+    let reply_schema = soap
+        .wsdl
+        .as_ref()
+        .and_then(|wsdl| schema::ReplySchema::of(wsdl, operation, &resolved.local, errors));
+    if let Some(schema) = &reply_schema {
+        schema.check_paths(
+            &resolved.local,
+            route.response.as_ref().map(|r| &r.0),
+            route.not_found.as_ref(),
+            &route.arrays,
+            errors,
+        );
+    }
     let call = soap.compile_call(
-        &operation.value,
+        &resolved,
         route.soap_action.as_ref(),
         Some(body),
         refs,
@@ -76,6 +96,7 @@ pub(crate) fn compile_route<'r>(
         call: Some(crate::kind::Call::Soap(call)),
         uses_in: "request",
         literal,
+        reply_schema,
     }
 }
 

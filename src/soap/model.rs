@@ -33,6 +33,11 @@ pub struct SoapBackend {
     /// Extra namespace prefixes usable in element names (`wsse:Security`).
     #[serde(default)]
     pub namespaces: IndexMap<Spanned<String>, Spanned<String>>,
+    /// The service's WSDL (relative to the adapter file), read once at load: replies become
+    /// schema-true (repeating elements are arrays, XSD types give JSON types when a mapping
+    /// has no `type:`) and `check` reports reply paths that the operation's reply cannot have.
+    #[serde(default)]
+    pub wsdl: Option<Spanned<String>>,
     /// SOAP header elements sent with every call, as a tree like `request`.
     #[serde(default)]
     pub headers: Option<RequestTree>,
@@ -74,9 +79,14 @@ pub enum ElementForm {
 route_type! {
     /// One REST route over a SOAP operation.
     pub struct SoapRoute ("SOAP") {
-        /// The SOAP operation called.
+        /// The SOAP operation called. `prefix:Name` puts the operation element (rpc) and the
+        /// default SOAPAction in the namespace `prefix` names in `backend.soap.namespaces`.
         #[serde(default)]
         pub operation: Option<Spanned<String>>,
+        /// The target namespace of this route's operation: overrides `backend.soap.namespace` for
+        /// its body elements (the `tns` prefix) and its default SOAPAction.
+        #[serde(default)]
+        pub namespace: Option<Spanned<String>>,
         /// Overrides the backend's SOAPAction for this route.
         #[serde(default)]
         pub soap_action: Option<Spanned<String>>,

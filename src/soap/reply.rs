@@ -105,10 +105,17 @@ pub fn read_soap<'x>(
 /// Turns a SOAP reply into the route's answer (JSON text).
 pub(crate) fn interpret(
     route: &Reading,
+    call: &super::SoapCall,
     status: u16,
     content_type: Option<&str>,
     text: &str,
 ) -> Result<Vec<u8>, Problem> {
+    let resolved = match call.resolves_refs {
+        true => super::multiref::resolve(text)
+            .map_err(|e| Problem::bad_reply(format!("{e} (HTTP {status})")))?,
+        false => None,
+    };
+    let text = resolved.as_deref().unwrap_or(text);
     let reply = read_soap(text, &route.hints, Limits::default())
         .map_err(|e| crate::kind::xml_reply_problem(e, status, content_type))?;
     match reply {

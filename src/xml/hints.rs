@@ -58,14 +58,29 @@ impl ArrayHints {
                 hints.nodes[node].whole = true;
             }
         }
-        for i in 0..hints.nodes.len() {
-            let has = hints.nodes[i]
+        hints.refresh_array_children();
+        hints
+    }
+
+    /// Recomputes which nodes have a child that is always an array (after `set_array`).
+    pub(crate) fn refresh_array_children(&mut self) {
+        for i in 0..self.nodes.len() {
+            let has = self.nodes[i]
                 .children
                 .iter()
-                .any(|(_, c)| hints.nodes[*c].array);
-            hints.nodes[i].has_array_child = has;
+                .any(|(_, c)| self.nodes[*c].array);
+            self.nodes[i].has_array_child = has;
         }
-        hints
+    }
+
+    /// Makes a node's element always an array (a schema says it may repeat).
+    pub(crate) fn set_array(&mut self, node: usize) {
+        self.nodes[node].array = true;
+    }
+
+    /// The names under `node` and their nodes.
+    pub(crate) fn named_children(&self, node: usize) -> Vec<(String, usize)> {
+        self.nodes[node].children.clone()
     }
 
     /// Only what the paths reach is built; a mapping that reads everything (a JMESPath
@@ -81,7 +96,7 @@ impl ArrayHints {
         self.prune && !parent_keeps_all && parent.is_some()
     }
 
-    fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
+    pub(crate) fn child_or_insert(&mut self, node: usize, name: &str) -> usize {
         if let Some(c) = self.child(node, name) {
             return c;
         }

@@ -55,6 +55,7 @@ pub(crate) fn compile_route<'r>(
         call: call.map(crate::kind::Call::Http),
         uses_in: "call",
         literal: None,
+        reply_schema: None,
     }
 }
 
