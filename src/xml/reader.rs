@@ -235,6 +235,7 @@ fn skip_unread(
     let end = super::skip::end_of_element(rest, room).map_err(|stop| match stop {
         Unskippable::Eof(at) => syntax_msg("unexpected end of document", base + at as u64),
         Unskippable::TooDeep => XmlError::TooDeep(limit),
+        Unskippable::Mismatch(at) => syntax_msg("an end tag that does not match", base + at as u64),
         Unskippable::Declaration { at, end } => {
             let text = String::from_utf8_lossy(&rest[at + 2..end.saturating_sub(1).max(at + 2)]);
             match text.get(..7) {

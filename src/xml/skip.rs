@@ -5,9 +5,9 @@
 //! over every element, so the reader's depth limit still applies inside skipped content, and a
 //! DOCTYPE is refused there as anywhere.
 //!
-//! What is not checked in skipped content: that end tags match their start tags (only the end
-//! tag that closes the skipped element is, by the reader), attribute syntax, and entity
-//! references; none of it reaches the caller.
+//! End tags must match their start tags, as in read content: a broken reply is refused whichever
+//! part of it the mapping reads. What is not checked in skipped content: attribute syntax and
+//! entity references; none of it reaches the caller.
 
 use memchr::{memchr, memchr3, memmem};
 
@@ -20,6 +20,8 @@ pub(crate) enum Unskippable {
     TooDeep,
     /// A `<!DOCTYPE` (or another `<!` declaration) at this offset; its text runs to `end`.
     Declaration { at: usize, end: usize },
+    /// An end tag at this offset does not match the start tag it closes.
+    Mismatch(usize),
 }
 
 /// The offset in `rest` of the `<` of the end tag that closes the element whose start tag was
@@ -27,6 +29,9 @@ pub(crate) enum Unskippable {
 /// counting the skipped element itself (the reader's limit minus the depth of its parent).
 pub(crate) fn end_of_element(rest: &[u8], room: usize) -> Result<usize, Unskippable> {
     let mut depth = 1usize;
+    // Names of the open elements inside the skipped one, as offsets into `rest`: no allocation
+    // until one nests.
+    let mut open: Vec<(usize, usize)> = Vec::new();
     let mut i = 0usize;
     loop {
         let at = i + memchr(b'<', &rest[i..]).ok_or(Unskippable::Eof(rest.len()))?;
@@ -36,6 +41,10 @@ pub(crate) fn end_of_element(rest: &[u8], room: usize) -> Result<usize, Unskippa
                 depth -= 1;
                 if depth == 0 {
                     return Ok(at);
+                }
+                let (start, len) = open.pop().ok_or(Unskippable::Mismatch(at))?;
+                if tag_name(rest, at + 2) != &rest[start..start + len] {
+                    return Err(Unskippable::Mismatch(at));
                 }
                 after(rest, at, b">")?
             }
@@ -55,11 +64,22 @@ pub(crate) fn end_of_element(rest: &[u8], room: usize) -> Result<usize, Unskippa
                     if depth > room {
                         return Err(Unskippable::TooDeep);
                     }
+                    open.push((at + 1, tag_name(rest, at + 1).len()));
                 }
                 end
             }
         };
     }
+}
+
+/// The name of a tag that begins at `from`: up to white space, `/` or `>`.
+fn tag_name(rest: &[u8], from: usize) -> &[u8] {
+    let tail = &rest[from.min(rest.len())..];
+    let len = tail
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
+        .unwrap_or(tail.len());
+    &tail[..len]
 }
 
 /// The offset just past the first `needle` at or after `from`.
@@ -114,6 +134,12 @@ mod tests {
         assert_eq!(end("<b>text</b>"), Err(Unskippable::Eof(11)));
         assert_eq!(end("<!-- </a>"), Err(Unskippable::Eof(9)));
         assert_eq!(end(r#"<b t="</a>"#), Err(Unskippable::Eof(10)));
+    }
+
+    #[test]
+    fn an_end_tag_that_does_not_match_is_refused() {
+        assert_eq!(end("<b><c></b></c></a>"), Err(Unskippable::Mismatch(6)));
+        assert_eq!(end("<b x='1'></b ></a>"), Ok(14));
     }
 
     #[test]

@@ -113,6 +113,10 @@ pub(crate) type Fetch = dyn Fn(&str) -> Result<String, String>;
 /// How files are read: the file system, and the network only for a description given as a URL.
 pub(crate) struct Reader<'a> {
     pub allow_missing: bool,
+    /// Remote imports that ponte does not bundle are opaque, without a word: set when ponte reads
+    /// an adapter's `wsdl:` copy, whose import already warned about them (the server never uses
+    /// the network for a description).
+    pub remote_opaque: bool,
     pub fetch: Option<&'a Fetch>,
 }
 
@@ -181,7 +185,10 @@ pub(crate) fn load(start: Location, reader: &Reader) -> Result<Loaded, Vec<Diagn
                         queue.push_back((target, Some((index, import.offset))));
                     }
                 }
-                Resolved::Missing(why) => {
+                Resolved::Remote(_) if reader.remote_opaque => {
+                    loaded.opaque.extend(import.namespace);
+                }
+                Resolved::Missing(why) | Resolved::Remote(why) => {
                     let d = Diagnostic::error(file.doc.span(import.offset), why)
                         .in_file(&file.location.display());
                     missing(d, import.namespace, reader, &mut loaded, &mut errors);
@@ -283,6 +290,8 @@ enum Resolved {
     Builtin,
     Load(Location),
     Missing(String),
+    /// A remote location that is not bundled (the message says so).
+    Remote(String),
 }
 
 fn resolve(from: &Location, import: &Import, reader: &Reader) -> Resolved {
@@ -300,7 +309,7 @@ fn resolve(from: &Location, import: &Import, reader: &Reader) -> Resolved {
     };
     let remote_allowed = matches!(from, Location::Url(_)) && reader.fetch.is_some();
     match from.join(location.trim()) {
-        Some(Location::Url(u)) if !remote_allowed => Resolved::Missing(format!(
+        Some(Location::Url(u)) if !remote_allowed => Resolved::Remote(format!(
             "import of `{u}`{} cannot be resolved: it is remote and not one of the schemas ponte bundles (SOAP encoding, SOAP envelope, xmlmime, xop, WS-Addressing)",
             namespace
                 .map(|n| format!(" (namespace {n})"))

@@ -38,17 +38,15 @@ pub(crate) struct Wsdl {
 }
 
 impl Wsdl {
-    /// Loads a WSDL file and the files it imports (no network: a remote import that ponte does
-    /// not bundle is an error).
-    #[allow(
-        dead_code,
-        reason = "the API the SOAP runtime reads reply schemas with (backend.soap.wsdl)"
-    )]
+    /// Loads an adapter's `wsdl:` copy and the files it imports. No network: a remote import
+    /// that ponte does not bundle leaves its namespace opaque (the import warned about it); a
+    /// missing local file is an error.
     pub(crate) fn load(path: &Path) -> Result<Wsdl, Vec<Diagnostic>> {
         Wsdl::load_from(
             Location::File(path.to_path_buf()),
             &load::Reader {
                 allow_missing: false,
+                remote_opaque: true,
                 fetch: None,
             },
         )

@@ -25,6 +25,7 @@ pub fn run(cmd: &WsdlCommand) -> ExitCode {
     };
     let fetch = |url: &str| fetch(url);
     let reader = load::Reader {
+        remote_opaque: false,
         allow_missing: cmd.allow_missing_imports,
         fetch: matches!(start, Location::Url(_))
             .then_some(&fetch as &dyn Fn(&str) -> Result<String, String>),
@@ -137,9 +138,20 @@ fn copy_description(wsdl: &Wsdl, dir: &Path) -> Result<String, String> {
             Location::Bundled(_) => None,
         })
         .collect();
+    // Each file's folder, raised by as many levels as its own relative imports climb
+    // (`../../../ver10/schema/onvif.xsd` from `ver10/device/wsdl/`), so that every import
+    // still resolves inside the copy.
     let dirs: Vec<&str> = files
         .iter()
-        .map(|(p, _)| p.rsplit_once('/').map_or("", |(d, _)| d))
+        .zip(
+            wsdl.files
+                .iter()
+                .filter(|f| !matches!(f.location, Location::Bundled(_))),
+        )
+        .map(|((p, _), file)| {
+            let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+            (0..climb(&file.doc.root)).fold(dir, |d, _| d.rsplit_once('/').map_or("", |(up, _)| up))
+        })
         .collect();
     // The longest folder prefix shared by every file.
     let mut common: Vec<&str> = dirs
@@ -178,6 +190,29 @@ fn copy_description(wsdl: &Wsdl, dir: &Path) -> Result<String, String> {
         }
     }
     Ok(first)
+}
+
+/// How many folders above its own the relative imports written in a file reach.
+fn climb(node: &crate::soap::wsdl::dom::Node) -> usize {
+    let own = ["location", "schemaLocation"]
+        .iter()
+        .filter_map(|a| node.attr(a))
+        .filter(|l| !l.contains("://"))
+        .map(|l| {
+            let (mut depth, mut lowest) = (0i64, 0i64);
+            for segment in l.split('/') {
+                match segment {
+                    ".." => depth -= 1,
+                    "." | "" => {}
+                    _ => depth += 1,
+                }
+                lowest = lowest.min(depth);
+            }
+            lowest.unsigned_abs() as usize
+        })
+        .max()
+        .unwrap_or(0);
+    node.children.iter().map(climb).fold(own, usize::max)
 }
 
 /// Reads a description from the network (only for a description given as a URL).

@@ -381,35 +381,13 @@ fn soap_adapter(
         soap.put("namespaces", Y::Flow(Value::Object(m))).note =
             Some("operations whose elements are in another namespace".into());
     }
-    if let Some(r) = wsdl_ref {
-        let key_exists = soap_has_wsdl_key();
-        if key_exists {
-            soap.put("wsdl", Y::Flow(json!(r))).note =
-                Some("the description, copied beside the adapter: reply types and arrays".into());
-        } else {
-            notes.push(format!("the description is copied to {r} (backend.soap.wsdl is written once ponte reads that key)"));
-        }
+    if let Some(r) = &wsdl_ref {
+        soap.put("wsdl", Y::Flow(json!(r))).note =
+            Some("the description, copied beside the adapter: reply types and arrays".into());
     }
     let mut backend = Y::map();
     backend.put("soap", soap);
-    if let Some(r) = wsdl_ref
-        && !soap_has_wsdl_key()
-        && let Y::Map(entries) = &mut backend
-        && let Some(e) = entries.last_mut()
-    {
-        e.comments
-            .push(format!("reply schema kept beside the adapter: {r}"));
-    }
     (backend, routes, fixtures, notes)
-}
-
-/// Whether this ponte reads `backend.soap.wsdl` (added by the SOAP runtime).
-fn soap_has_wsdl_key() -> bool {
-    let schema = schemars::schema_for!(crate::soap::SoapBackend);
-    schema
-        .get("properties")
-        .and_then(|p| p.get("wsdl"))
-        .is_some()
 }
 
 /// The namespace most operations' body elements are in (ties: the first operation's).
