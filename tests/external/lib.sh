@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PONTE_TOOLS="${PONTE_TOOLS:-$HOME/.cache/ponte-ci-tools}"
-PONTE_BIN="${PONTE_BIN:-$ROOT/target/debug/ponte}"
+PONTE_BIN="${PONTE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/ponte}"
 ARTEFACTS="${PONTE_ARTEFACTS:-$ROOT/target/artefacts}"
 mkdir -p "$PONTE_TOOLS" "$ARTEFACTS"
 
