@@ -5,19 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{corpus, repo_path};
-
-fn ponte(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(args)
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{corpus, repo_path, run_ponte as ponte};
 
 /// Imports `schema` into a fresh folder and runs `ponte check` on it.
 fn import_and_check(schema: &Path) -> (String, String) {

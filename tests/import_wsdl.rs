@@ -6,22 +6,9 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{Ponte, Reply, StandIn, corpus, repo_path, soap11, soap12};
+use common::{Ponte, Reply, StandIn, corpus, repo_path, run_ponte as ponte, soap11, soap12};
 use serde_json::json;
-
-fn ponte(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(args)
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// An import written to a fresh folder that `ponte check` accepts unchanged.
 struct Imported {

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{Answer, Ponte, Reply, StandIn, repo_path};
+use common::{Answer, Ponte, Reply, StandIn, guarded_calculator, repo_path};
 use serde_json::{Value, json};
 
 const FLOWS_KEY: &str = "flows-test-key-9f8e7d6c5b4a";
@@ -551,29 +551,10 @@ fn check_reports_auth_mistakes_at_their_position_without_printing_keys() {
 
 // --- mock mode ---
 
-/// The shipped calculator adapter and its fixtures, copied into `dir` with an API key added.
-fn guarded_calculator(dir: &Path) {
-    let adapters = dir.join("adapters");
-    let fixtures = dir.join("fixtures/calculator");
-    std::fs::create_dir_all(&adapters).unwrap();
-    std::fs::create_dir_all(&fixtures).unwrap();
-    let adapter = std::fs::read_to_string(repo_path("adapters/calculator.yaml")).unwrap();
-    std::fs::write(
-        adapters.join("calculator.yaml"),
-        format!("{adapter}\nauth:\n  api_key: {{ keys_file: keys.txt }}\n"),
-    )
-    .unwrap();
-    std::fs::write(adapters.join("keys.txt"), format!("flows: {FLOWS_KEY}\n")).unwrap();
-    for entry in std::fs::read_dir(repo_path("fixtures/calculator")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, fixtures.join(path.file_name().unwrap())).unwrap();
-    }
-}
-
 #[tokio::test]
 async fn mock_mode_checks_auth_like_the_live_server() {
     let dir = tempfile::tempdir().unwrap();
-    guarded_calculator(dir.path());
+    guarded_calculator(dir.path(), FLOWS_KEY);
     let options = ponte::plan::LoadOptions {
         missing_env_is_empty: true,
         ..Default::default()

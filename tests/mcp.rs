@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{Answer, Ponte, repo_path};
+use common::{Answer, Ponte, guarded_calculator, repo_path};
 use serde_json::{Value, json};
 
 const FLOWS_KEY: &str = "k-mcp-0123456789abcdef";
@@ -281,29 +281,10 @@ async fn an_unknown_tool_is_an_invalid_params_error() {
     );
 }
 
-/// The shipped calculator behind an API key (from a keys file), with its fixtures.
-fn guarded_calculator(dir: &Path) {
-    let adapters = dir.join("adapters");
-    let fixtures = dir.join("fixtures/calculator");
-    std::fs::create_dir_all(&adapters).unwrap();
-    std::fs::create_dir_all(&fixtures).unwrap();
-    let adapter = std::fs::read_to_string(repo_path("adapters/calculator.yaml")).unwrap();
-    std::fs::write(
-        adapters.join("calculator.yaml"),
-        format!("{adapter}\nauth:\n  api_key: {{ keys_file: keys.txt }}\n"),
-    )
-    .unwrap();
-    std::fs::write(adapters.join("keys.txt"), format!("flows: {FLOWS_KEY}\n")).unwrap();
-    for entry in std::fs::read_dir(repo_path("fixtures/calculator")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, fixtures.join(path.file_name().unwrap())).unwrap();
-    }
-}
-
 #[tokio::test]
 async fn the_mcp_requests_credentials_are_the_tool_calls_credentials() {
     let dir = tempfile::tempdir().unwrap();
-    guarded_calculator(dir.path());
+    guarded_calculator(dir.path(), FLOWS_KEY);
     let (ponte, _) = mock_ponte(&dir.path().join("adapters"), &dir.path().join("fixtures")).await;
 
     // Listing needs no credential: a client learns what it may call and how.

@@ -413,3 +413,36 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Runs the `ponte` binary with `args`: its exit code, standard output and standard error.
+pub fn run_ponte(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(args)
+        .output()
+        .expect("ponte runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The shipped calculator adapter and its fixtures, copied into `dir/adapters` and
+/// `dir/fixtures` with an API key (`flows: KEY`, from a keys file) required of every caller.
+pub fn guarded_calculator(dir: &Path, key: &str) {
+    let adapters = dir.join("adapters");
+    let fixtures = dir.join("fixtures/calculator");
+    std::fs::create_dir_all(&adapters).unwrap();
+    std::fs::create_dir_all(&fixtures).unwrap();
+    let adapter = std::fs::read_to_string(repo_path("adapters/calculator.yaml")).unwrap();
+    std::fs::write(
+        adapters.join("calculator.yaml"),
+        format!("{adapter}\nauth:\n  api_key: {{ keys_file: keys.txt }}\n"),
+    )
+    .unwrap();
+    std::fs::write(adapters.join("keys.txt"), format!("flows: {key}\n")).unwrap();
+    for entry in std::fs::read_dir(repo_path("fixtures/calculator")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, fixtures.join(path.file_name().unwrap())).unwrap();
+    }
+}
