@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use common::{Ponte, Received, Reply, StandIn, soap11, soap11_fault};
 use serde_json::json;
@@ -20,16 +19,7 @@ async fn ponte_with(adapter: &str, backend: &StandIn) -> (Ponte, tempfile::TempD
 fn check(adapter: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.yaml"), adapter).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(["check", "--adapters"])
-        .arg(dir.path())
-        .env("URL", "http://127.0.0.1:9/service")
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::check_adapters(dir.path())
 }
 
 /// The namespace URI and local name of the first element in the Body of an envelope.

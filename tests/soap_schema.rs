@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use common::{Ponte, Reply, StandIn, repo_path, soap11};
 use serde_json::json;
@@ -123,17 +122,7 @@ async fn without_a_wsdl_replies_read_as_before() {
 }
 
 fn check(adapter: &str) -> (i32, String) {
-    let dir = adapter_dir(adapter);
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(["check", "--adapters"])
-        .arg(dir.path())
-        .env("URL", "http://127.0.0.1:9/service")
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::check_adapters(adapter_dir(adapter).path())
 }
 
 #[test]

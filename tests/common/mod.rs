@@ -446,3 +446,18 @@ pub fn guarded_calculator(dir: &Path, key: &str) {
         std::fs::copy(&path, fixtures.join(path.file_name().unwrap())).unwrap();
     }
 }
+
+/// `ponte check --adapters DIR` with `URL` set (adapters under test name their backend
+/// `${URL}`): its exit code and standard error.
+pub fn check_adapters(dir: &Path) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["check", "--adapters"])
+        .arg(dir)
+        .env("URL", "http://127.0.0.1:9/service")
+        .output()
+        .expect("ponte runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
