@@ -198,10 +198,14 @@ async fn translate<'p>(
         return call_backend(state, call, access).await;
     };
     let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
-    let kept = state
-        .cache
-        .answer(key, policy, call_backend(state, call, access))
-        .await;
+    // Boxed: the cache's future holds the backend call's several times over (about 12x its
+    // size), and inline it would set the size of every call's future, cached or not.
+    let kept = Box::pin(
+        state
+            .cache
+            .answer(key, policy, call_backend(state, call, access)),
+    )
+    .await;
     if let Some(labels) = access.labels {
         state.metrics.cache(labels, !access.called);
     }
