@@ -11,6 +11,11 @@
 #                                       # only the nginx proxy floor and ponte, side by side
 #                                       #   (issue 15: req/s, p50, p99 and ponte / nginx)
 #   bench/run.sh ... --gen wrk          # full-load runs driven by wrk instead of oha
+#   bench/run.sh ... --backend-server nginx
+#                                       # the canned replies served by nginx, not the axum stand-in
+#   bench/run.sh floor --backend-server nginx --gen wrk --no-pin
+#                                       # the issue 15 table's setup: nothing pinned, wrk, nginx
+#                                       #   serving the replies and nginx as the proxy floor
 #   bench/run.sh many                   # only the 1,000 held connections (ponte, then the proxy)
 #   bench/run.sh burst [--burst N]      # memory: N concurrent 9 MiB replies, and 1,000 connections,
 #                                       #   per allocator setting

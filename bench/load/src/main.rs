@@ -18,7 +18,8 @@
 //! - `ponte-load many [--many N]`: only the held-connections runs (ponte, then the proxy).
 //! - `ponte-load quick [--size small|large]`: only the proxies and ponte at full load.
 //! - `ponte-load floor [--size small|large|both] [--rounds N]`: only the nginx proxy floor and
-//!   ponte at full load, printed side by side (issue 15).
+//!   ponte at full load, printed side by side (issue 15). With `--backend-server nginx` the
+//!   canned replies come from nginx (as in the issue's table) instead of `ponte-load backend`.
 //! - `ponte-load callgrind [--requests N] [--size small|large]`: instructions per call of ponte
 //!   and of the nginx proxy under callgrind (`bench/callgrind.sh`).
 //! - `ponte-load micro` with `PONTE_BENCH_*` set: one piece of the micro benchmark's work N times,

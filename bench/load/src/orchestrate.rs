@@ -44,6 +44,9 @@ struct Options {
     wrk: String,
     pin: bool,
     json: Option<PathBuf>,
+    /// `--backend-server nginx`: the canned replies come from nginx instead of the axum stand-in
+    /// (the issue 15 setup); `stand-in` (the default) keeps the stand-in.
+    nginx_backend: bool,
 }
 
 impl Options {
@@ -67,6 +70,15 @@ impl Options {
             wrk: flag(args, "--wrk").unwrap_or_else(|| "wrk".into()),
             pin: !args.iter().any(|a| a == "--no-pin"),
             json: flag(args, "--json").map(PathBuf::from),
+            nginx_backend: match flag(args, "--backend-server").as_deref() {
+                None | Some("stand-in") => false,
+                Some("nginx") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "--backend-server takes stand-in or nginx, not {other}"
+                    ));
+                }
+            },
         })
     }
 }
@@ -377,7 +389,11 @@ struct Bench {
 
 impl Bench {
     fn start_pair(&self, kind: Kind) -> Result<(Server, Option<Server>), String> {
-        let backend = Server::start(&self.opts, &["backend"])?;
+        let backend = if self.opts.nginx_backend {
+            nginx::start_backend(&self.opts)?
+        } else {
+            Server::start(&self.opts, &["backend"])?
+        };
         let base = backend.url("");
         let adapters = self.dir.path().join("adapters");
         let adapters = adapters.to_str().ok_or("temp path is not UTF-8")?;

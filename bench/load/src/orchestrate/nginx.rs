@@ -36,7 +36,28 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// The configuration: one server on `listen`, everything proxied to `backend` (host:port).
-fn config(dir: &Path, listen: &str, backend: &str) -> String {
+fn proxy_server(listen: &str, backend: &str) -> String {
+    format!(
+        "upstream backend {{
+        server {backend};
+        keepalive 256;
+        keepalive_requests 1000000;
+    }}
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            # The 100 KiB reply fits in memory: no temp file on the way back.
+            proxy_buffers 64 8k;
+        }}
+    }}"
+    )
+}
+
+/// One nginx process with `server` (its `http` block's content) in `dir`.
+fn config(dir: &Path, server: &str) -> String {
     let d = dir.display();
     format!(
         "daemon off;
@@ -54,21 +75,7 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     keepalive_requests 1000000;
-    upstream backend {{
-        server {backend};
-        keepalive 256;
-        keepalive_requests 1000000;
-    }}
-    server {{
-        listen {listen};
-        location / {{
-            proxy_pass http://backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-            # The 100 KiB reply fits in memory: no temp file on the way back.
-            proxy_buffers 64 8k;
-        }}
-    }}
+    {server}
 }}
 "
     )
@@ -79,6 +86,30 @@ pub(super) fn start(opts: &Options, backend: &str) -> Result<Server, String> {
     start_under(opts, backend, &[])
 }
 
+/// The backend as the issue's table measured it: nginx answering `POST /small` and `POST /large`
+/// with the same canned SOAP replies as the stand-in, from files. nginx's static handler refuses
+/// a POST with 405; `error_page 405 =200 $uri` serves the file for it instead.
+pub(super) fn start_backend(opts: &Options) -> Result<Server, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let files = dir.path().join("replies");
+    std::fs::create_dir_all(&files).map_err(|e| e.to_string())?;
+    for (name, size) in [("small", 1024), ("large", 100 * 1024)] {
+        std::fs::write(files.join(name), crate::support::reply_of_size(size))
+            .map_err(|e| e.to_string())?;
+    }
+    let listen = format!("127.0.0.1:{}", free_port()?);
+    let server = format!(
+        "server {{
+        listen {listen};
+        root {};
+        default_type \"text/xml; charset=utf-8\";
+        location / {{ error_page 405 =200 $uri; }}
+    }}",
+        files.display()
+    );
+    run(opts, dir, listen, &server, &[])
+}
+
 /// Starts nginx as the last argument of `wrapper` (`valgrind ...`) when it is not empty.
 pub(super) fn start_under(
     opts: &Options,
@@ -87,8 +118,21 @@ pub(super) fn start_under(
 ) -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let listen = format!("127.0.0.1:{}", free_port()?);
+    let server = proxy_server(&listen, backend);
+    run(opts, dir, listen, &server, wrapper)
+}
+
+/// Writes the configuration into `dir`, starts nginx (under `wrapper` when not empty) and waits
+/// until it accepts connections on `listen`.
+fn run(
+    opts: &Options,
+    dir: tempfile::TempDir,
+    listen: String,
+    server: &str,
+    wrapper: &[String],
+) -> Result<Server, String> {
     let conf = dir.path().join("nginx.conf");
-    std::fs::write(&conf, config(dir.path(), &listen, backend)).map_err(|e| e.to_string())?;
+    std::fs::write(&conf, config(dir.path(), server)).map_err(|e| e.to_string())?;
     let nginx = nginx_binary();
     let mut command = if let Some((tool, tool_args)) = wrapper.split_first() {
         let mut c = Command::new(tool);
