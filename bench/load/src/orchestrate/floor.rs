@@ -8,6 +8,11 @@ use crate::flag;
 /// full load: req/s, p50, p99, server CPU, and ponte over the floor (throughput as a share,
 /// p99 as a multiple).
 pub(super) fn print_side_by_side(runs: &[Measured]) {
+    print_side_by_side_at(runs, None);
+}
+
+/// The same for the runs at `rate` (`None`: at full load).
+fn print_side_by_side_at(runs: &[Measured], rate: Option<f64>) {
     println!();
     println!(
         "| reply | system | req/s | p50 ms | p99 ms | CPU us/request (server) | page faults/request | req/s / nginx (target >= 85%) | p99 / nginx (target <= 2x) |"
@@ -16,7 +21,7 @@ pub(super) fn print_side_by_side(runs: &[Measured]) {
     for size in ["small", "large"] {
         let at_size = || {
             runs.iter()
-                .filter(move |m| m.size == size && m.rate.is_none())
+                .filter(move |m| m.size == size && m.rate == rate)
         };
         let Some(floor) = at_size().find(|m| m.kind == Kind::Nginx) else {
             continue;
@@ -37,9 +42,12 @@ pub(super) fn print_side_by_side(runs: &[Measured]) {
     }
 }
 
-/// `ponte-load floor [--size small|large|both] [--rounds N] [--variants] [--gen wrk]`: nginx and
-/// ponte at full load, alternating, `--rounds` times (default 1), then the side-by-side table of
-/// each round. Alternating keeps a drift of the machine from favouring one of the two.
+/// `ponte-load floor [--size small|large|both] [--rounds N] [--variants] [--gen wrk] [--rate R]`:
+/// nginx and ponte at full load, alternating, `--rounds` times (default 1), then the side-by-side
+/// table of each round. Alternating keeps a drift of the machine from favouring one of the two.
+/// `--rate R` sends R requests per second to both instead (oha), below ponte's peak: at full load
+/// with a fixed number of connections, each waits behind the others, so the p99 of the slower
+/// server grows with its median; at the same rate the two tails compare as tails.
 /// `--variants` adds, for the small reply, ponte with its access log off, with mimalloc's default
 /// settings, and with one worker thread: where the tail comes from (issue 15).
 pub fn floor(args: &[String]) -> Result<(), String> {
@@ -54,20 +62,26 @@ pub fn floor(args: &[String]) -> Result<(), String> {
         v.parse().map_err(|_| "--rounds takes a number".to_string())
     })?;
     let variants = args.iter().any(|a| a == "--variants");
+    let rate: Option<f64> = flag(args, "--rate")
+        .map(|v| {
+            v.parse()
+                .map_err(|_| "--rate takes requests per second".to_string())
+        })
+        .transpose()?;
     let c = bench.opts.connections;
     let mut all = Vec::new();
     for _ in 0..rounds {
         let mut runs = Vec::new();
         for &size in sizes {
-            runs.push(bench.measure(Kind::Nginx, size, c, None)?);
-            runs.push(bench.measure(Kind::Ponte, size, c, None)?);
+            runs.push(bench.measure(Kind::Nginx, size, c, rate)?);
+            runs.push(bench.measure(Kind::Ponte, size, c, rate)?);
             if variants && size == "small" {
                 for kind in [
                     Kind::PonteNoLog,
                     Kind::PonteMimallocDefaults,
                     Kind::PonteOneWorker,
                 ] {
-                    runs.push(bench.measure(kind, size, c, None)?);
+                    runs.push(bench.measure(kind, size, c, rate)?);
                 }
             }
         }
@@ -85,7 +99,7 @@ pub fn floor(args: &[String]) -> Result<(), String> {
         },
     );
     for runs in &all {
-        print_side_by_side(runs);
+        print_side_by_side_at(runs, rate);
     }
     Ok(())
 }
