@@ -376,3 +376,26 @@ fn too_large(limit: usize) -> Problem {
         format!("the request body is larger than {limit} bytes"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The size of the future an async handler returns, without calling it.
+    fn future_size<F, Fut>(_handler: F) -> usize
+    where
+        F: FnOnce(State<Arc<AppState>>, Request) -> Fut,
+    {
+        std::mem::size_of::<Fut>()
+    }
+
+    /// axum boxes the handler's future for every request, and the whole of it is copied into
+    /// the box: a branch that only some routes take (the response cache, whose future held the
+    /// backend call's many times over) made every call's future 15 KiB. Such branches are boxed
+    /// where they are taken.
+    #[test]
+    fn every_calls_future_stays_small() {
+        let size = future_size(handle);
+        assert!(size <= 8 * 1024, "the facade's future is {size} bytes");
+    }
+}
