@@ -184,6 +184,45 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// A step of a dotted path (`response: a.b.c`) as a check explains it: where it was looked for,
+/// the path up to it, and the likely meant path when it names nothing.
+pub struct PathStep<'a> {
+    /// The steps before it, dotted (`a.b`); empty at the top.
+    pub walked: &'a str,
+    /// What the top is called in the message (`the reply's Body`).
+    pub top: &'static str,
+}
+
+impl PathStep<'_> {
+    /// The path up to and including `name` (`a.b.name`).
+    pub fn dotted(&self, name: &str) -> String {
+        if self.walked.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.walked)
+        }
+    }
+
+    /// `` `a.b` ``, or the top's name.
+    pub fn within(&self) -> String {
+        if self.walked.is_empty() {
+            self.top.to_string()
+        } else {
+            format!("`{}`", self.walked)
+        }
+    }
+
+    /// `` did you mean `a.b.c`? `` when one of `candidates` is close to `word`.
+    pub fn did_you_mean<'c>(
+        &self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<String> {
+        let meant = did_you_mean(word, candidates)?;
+        Some(format!("did you mean `{}`?", self.dotted(meant)))
+    }
+}
+
 /// Optimal string alignment distance: edits, with a swap of neighbours counting as one.
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

@@ -12,7 +12,7 @@ use apollo_compiler::ast::{self, Type};
 use apollo_compiler::schema::ExtendedType;
 
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, PathStep, Span};
 use crate::mapping::path::{Path, Step};
 use crate::xml::template::InputRef;
 
@@ -166,20 +166,14 @@ impl Selection {
             if at.open || name == "__typename" {
                 return true;
             }
-            let within = if walked.is_empty() {
-                "the operation's top level".to_string()
-            } else {
-                format!("`{walked}`")
-            };
-            let prefix = if walked.is_empty() {
-                String::new()
-            } else {
-                format!("{walked}.")
+            let step = PathStep {
+                walked: &walked,
+                top: "the operation's top level",
             };
             match at.fields.get(name.as_str()) {
                 None => {
-                    let help = match did_you_mean(name, at.fields.keys().map(String::as_str)) {
-                        Some(s) => format!("did you mean `{prefix}{s}`?"),
+                    let help = match step.did_you_mean(name, at.fields.keys().map(String::as_str)) {
+                        Some(help) => help,
                         None => {
                             let mut keys: Vec<&str> =
                                 at.fields.keys().map(String::as_str).collect();
@@ -194,7 +188,8 @@ impl Selection {
                         Diagnostic::error(
                             span,
                             format!(
-                                "{what} `{path}`: the query does not select `{name}` in {within}"
+                                "{what} `{path}`: the query does not select `{name}` in {}",
+                                step.within()
                             ),
                         )
                         .with_help(help),
@@ -208,17 +203,18 @@ impl Selection {
                             Diagnostic::error(
                                 span,
                                 format!(
-                                    "{what} `{path}`: `{prefix}{name}` is a {ty}, the path cannot go into it"
+                                    "{what} `{path}`: `{}` is a {ty}, the path cannot go into it",
+                                    step.dotted(name)
                                 ),
                             )
-                            .with_help(format!("end the path at `{prefix}{name}`")),
+                            .with_help(format!("end the path at `{}`", step.dotted(name))),
                         );
                         return false;
                     }
                     return true;
                 }
                 Some(Selected::Object(inner)) => {
-                    walked = format!("{prefix}{name}");
+                    walked = step.dotted(name);
                     at = inner;
                 }
             }

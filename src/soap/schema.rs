@@ -11,7 +11,7 @@ use std::path::Path as FsPath;
 
 use crate::config::model::ValueType;
 use crate::config::{Spanned, Tree, TreeKind};
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, PathStep, Span, did_you_mean};
 use crate::mapping::path::{Path, Step};
 use crate::mapping::response::Mapping;
 use crate::soap::wsdl::Wsdl;
@@ -308,19 +308,13 @@ impl Checker<'_> {
                 return false;
             }
             let Some(child) = shape.child(name) else {
-                let within = if walked.is_empty() {
-                    "the reply's Body".to_string()
-                } else {
-                    format!("`{walked}`")
-                };
-                let prefix = if walked.is_empty() {
-                    String::new()
-                } else {
-                    format!("{walked}.")
+                let step = PathStep {
+                    walked: &walked,
+                    top: "the reply's Body",
                 };
                 let names = shape.children.iter().map(|(n, _)| n.as_str());
-                let help = match did_you_mean(name, names.clone()) {
-                    Some(s) => format!("did you mean `{prefix}{s}`?"),
+                let help = match step.did_you_mean(name, names.clone()) {
+                    Some(help) => help,
                     None if shape.children.is_empty() => {
                         "the schema gives it no child elements".to_string()
                     }
@@ -333,8 +327,9 @@ impl Checker<'_> {
                     Diagnostic::error(
                         span,
                         format!(
-                            "{what} `{path}`: the reply of `{}` has no `{name}` in {within}",
-                            self.operation
+                            "{what} `{path}`: the reply of `{}` has no `{name}` in {}",
+                            self.operation,
+                            step.within()
                         ),
                     )
                     .with_help(help),
