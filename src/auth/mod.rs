@@ -18,7 +18,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderName};
 
 use crate::config::Spanned;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::problem::Problem;
 
 pub use config::AuthSetting;
@@ -143,11 +143,8 @@ impl Guard {
 
 /// A header name from the config, or an error at its position.
 fn header_name(name: &Spanned<String>, errors: &mut Diagnostics) -> HeaderName {
-    HeaderName::try_from(name.value.as_str()).unwrap_or_else(|_| {
-        errors.push(
-            Diagnostic::error(name.span, format!("`{}` is not a header name", name.value))
-                .with_help("header names are letters, digits and `-`"),
-        );
+    crate::config::header_name(name).unwrap_or_else(|error| {
+        errors.push(error);
         HeaderName::from_static("x-invalid")
     })
 }

@@ -210,12 +210,9 @@ pub(crate) fn compile_policy(
     }
     let mut vary = Vec::new();
     for name in &config.vary {
-        match HeaderName::try_from(name.value.as_str()) {
+        match crate::config::header_name(name) {
             Ok(header) => vary.push(header),
-            Err(_) => errors.push(Diagnostic::error(
-                name.span,
-                format!("`{}` is not an HTTP header name", name.value),
-            )),
+            Err(error) => errors.push(error),
         }
     }
     Some(CachePolicy {

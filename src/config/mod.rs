@@ -24,6 +24,18 @@ pub use tree::{Tree, TreeKind};
 /// Reads the environment through this, so tests can supply their own.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// A header name an adapter gives (`backend.headers`, `auth`, `cache.vary`...), or the error
+/// every one of those places reports the same way.
+pub(crate) fn header_name(name: &Spanned<String>) -> Result<axum::http::HeaderName, Diagnostic> {
+    axum::http::HeaderName::try_from(name.value.as_str()).map_err(|_| {
+        Diagnostic::error(
+            name.span,
+            format!("`{}` is not an HTTP header name", name.value),
+        )
+        .with_help("a header name is letters, digits and `-`, without spaces or `:`")
+    })
+}
+
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path as FsPath;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 
 use std::time::Duration;
 
@@ -233,16 +233,27 @@ fn compile_backend(
         return None;
     }
     for (name, value) in &backend.headers {
-        match (
-            HeaderName::try_from(name.value.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
-            (Ok(n), Ok(v)) => {
-                headers.insert(n, v);
+        let header = match crate::config::header_name(name) {
+            Ok(header) => header,
+            Err(error) => {
+                errors.push(error);
+                continue;
             }
-            _ => errors.push(
-                Diagnostic::error(name.span, format!("invalid HTTP header `{}`", name.value))
-                    .with_help("header names are tokens; values are visible ASCII"),
+        };
+        // The value is not repeated: it may be a secret.
+        match HeaderValue::try_from(value.as_str()) {
+            Ok(v) => {
+                headers.insert(header, v);
+            }
+            Err(_) => errors.push(
+                Diagnostic::error(
+                    name.span,
+                    format!(
+                        "the value of header `{}` cannot be sent in HTTP",
+                        name.value
+                    ),
+                )
+                .with_help("a header value is visible text, spaces and tabs; no line breaks"),
             ),
         }
     }

@@ -214,13 +214,10 @@ fn api_key(
     errors: &mut Diagnostics,
 ) -> Option<OutboundAuth> {
     match (&key.value.header, &key.value.query) {
-        (Some(header), None) => match HeaderName::try_from(header.value.as_str()) {
+        (Some(header), None) => match crate::config::header_name(header) {
             Ok(name) => secret_header(name, &key.value.value, key.span, errors),
-            Err(_) => {
-                errors.push(Diagnostic::error(
-                    header.span,
-                    format!("`{}` is not an HTTP header name", header.value),
-                ));
+            Err(error) => {
+                errors.push(error);
                 None
             }
         },
