@@ -429,3 +429,68 @@ async fn imported_correios_consulta_cep_reads_a_spyne_shaped_reply() {
     let sent = backend.last().body;
     assert!(sent.contains("<cep>01001000</cep>"), "{sent}");
 }
+
+#[test]
+fn a_printed_adapter_saved_in_the_current_folder_passes_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["import", "wsdl"])
+        .arg(own("calc/calc.wsdl"))
+        .current_dir(dir.path())
+        .output()
+        .expect("ponte runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("# Printed: `")
+            && first.ends_with("is relative to the current folder; save the adapter here."),
+        "{first}"
+    );
+    // The copy went to the current folder, where the adapter is then saved.
+    let copy = first
+        .trim_start_matches("# Printed: `")
+        .split('`')
+        .next()
+        .unwrap();
+    assert!(dir.path().join(copy).is_file(), "no copy at {copy}");
+    std::fs::write(dir.path().join("calc.yaml"), stdout.as_bytes()).unwrap();
+    let (code, _, stderr) = ponte(&["check", "--adapters", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+}
+
+#[test]
+fn an_operation_in_another_namespace_sends_all_its_elements_in_it() {
+    // GetItem's elements are in urn:catalog (the backend's), GetLevel's in urn:stock/v2 with
+    // elementFormDefault="qualified": GetLevel's children must be in urn:stock/v2 too.
+    let imported = import(&own("rt-two-namespaces.wsdl"), &[]);
+    assert!(
+        imported.yaml.contains("    namespace: urn:stock/v2  #"),
+        "no route namespace in:\n{}",
+        imported.yaml
+    );
+    let adapters = imported.folder().join("adapters");
+    let (code, stdout, stderr) = ponte(&[
+        "call",
+        "shop.get_level",
+        "--adapters",
+        adapters.to_str().unwrap(),
+        "--input",
+        "id=7",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("soapaction: \"urn:stock/v2/GetLevel\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("xmlns:tns=\"urn:stock/v2\""), "{stdout}");
+    assert!(
+        stdout.contains("<tns:GetLevel>") && stdout.contains("<tns:Id>7</tns:Id>"),
+        "{stdout}"
+    );
+}

@@ -67,6 +67,9 @@ pub(crate) struct Target<'a> {
     pub binding: &'a Binding,
     pub adapter: String,
     pub namespace: String,
+    /// The route being built, when its operation's elements are in another namespace than the
+    /// backend's: the route says so with `namespace:` and its elements are written unprefixed.
+    pub route_namespace: Option<String>,
     /// Other namespaces used by element names: URI -> prefix.
     pub prefixes: BTreeMap<String, String>,
     /// The backend's `soap_action`, when one setting fits every operation.
@@ -74,9 +77,14 @@ pub(crate) struct Target<'a> {
 }
 
 impl Target<'_> {
-    /// `Name`, or `nsN:Name` for an element outside the backend's namespace.
+    /// The namespace the route being built writes its elements in.
+    fn elements_namespace(&self) -> &str {
+        self.route_namespace.as_deref().unwrap_or(&self.namespace)
+    }
+
+    /// `Name`, or `nsN:Name` for an element outside the route's namespace.
     pub(crate) fn element_name(&mut self, name: &str, ns: &str) -> String {
-        if ns.is_empty() || ns == self.namespace {
+        if ns.is_empty() || ns == self.elements_namespace() {
             return name.to_string();
         }
         let next = format!("ns{}", self.prefixes.len() + 1);
@@ -84,12 +92,9 @@ impl Target<'_> {
         format!("{prefix}:{name}")
     }
 
+    /// The SOAPAction ponte sends when none is set: the route's namespace and the operation.
     fn default_action(&self, operation: &str) -> String {
-        if self.namespace.ends_with('/') {
-            format!("{}{operation}", self.namespace)
-        } else {
-            format!("{}/{operation}", self.namespace)
-        }
+        default_action_in(self.elements_namespace(), operation)
     }
 
     /// A route's own `soap_action`, when the backend's setting does not give it.
@@ -318,6 +323,7 @@ fn soap_adapter(
         binding,
         adapter: name.to_string(),
         namespace,
+        route_namespace: None,
         prefixes: BTreeMap::new(),
         backend_action: None,
     };
@@ -390,20 +396,38 @@ fn soap_adapter(
     (backend, routes, fixtures, notes)
 }
 
+fn default_action_in(namespace: &str, operation: &str) -> String {
+    if namespace.ends_with('/') {
+        format!("{namespace}{operation}")
+    } else {
+        format!("{namespace}/{operation}")
+    }
+}
+
+/// The namespace of an operation's body elements (rpc: of its operation element); empty when
+/// they are unqualified.
+pub(crate) fn operation_namespace(
+    wsdl: &Wsdl,
+    binding: &Binding,
+    bop: &BindingOperation,
+) -> String {
+    if bop.rpc {
+        bop.input
+            .namespace
+            .clone()
+            .unwrap_or_else(|| wsdl.defs.target_namespace.clone())
+    } else {
+        wsdl.body_fields(binding, &bop.name, super::Direction::Input, 1)
+            .and_then(|f| f.first().map(|f| f.ns.clone()))
+            .unwrap_or_default()
+    }
+}
+
 /// The namespace most operations' body elements are in (ties: the first operation's).
 fn backend_namespace(wsdl: &Wsdl, binding: &Binding, operations: &[&BindingOperation]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for bop in operations {
-        let ns = if bop.rpc {
-            bop.input
-                .namespace
-                .clone()
-                .unwrap_or_else(|| wsdl.defs.target_namespace.clone())
-        } else {
-            wsdl.body_fields(binding, &bop.name, super::Direction::Input, 1)
-                .and_then(|f| f.first().map(|f| f.ns.clone()))
-                .unwrap_or_default()
-        };
+        let ns = operation_namespace(wsdl, binding, bop);
         if ns.is_empty() {
             continue;
         }
@@ -428,7 +452,7 @@ fn backend_action(t: &Target, operations: &[&BindingOperation]) -> Option<String
         operations
             .iter()
             .filter(|o| match setting {
-                None => action(o) == t.default_action(&o.name),
+                None => action(o) == default_action_in(&own_namespace(t, o), &o.name),
                 Some("") => action(o).is_empty(),
                 Some(_) => action(o) == o.name,
             })
@@ -443,7 +467,18 @@ fn backend_action(t: &Target, operations: &[&BindingOperation]) -> Option<String
         .map(str::to_string)
 }
 
-/// What the backend's setting sends for `bop`.
+/// The namespace `bop`'s route writes its elements in: its own, or the backend's when its own is
+/// empty.
+fn own_namespace(t: &Target, bop: &BindingOperation) -> String {
+    let ns = operation_namespace(t.wsdl, t.binding, bop);
+    if ns.is_empty() {
+        t.namespace.clone()
+    } else {
+        ns
+    }
+}
+
+/// What the backend's setting sends for `bop` (its route's namespace set).
 fn backend_sends(t: &Target, bop: &BindingOperation) -> String {
     match t.backend_action.as_deref() {
         None => t.default_action(&bop.name),

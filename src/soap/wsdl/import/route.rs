@@ -61,6 +61,8 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
         .body_fields(t.binding, &bop.name, Direction::Output, 10)
         .unwrap_or_default();
     let mut comments = Vec::new();
+    let own = super::operation_namespace(wsdl, t.binding, bop);
+    t.route_namespace = (!own.is_empty() && own != t.namespace).then_some(own);
     let (get, mut inputs, tree) = request(t, bop, &input);
     let method = if get { "GET" } else { "POST" };
     let mut route = Y::map();
@@ -70,6 +72,10 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
         route.put("input", std::mem::replace(&mut inputs.declared, Y::map()));
     }
     route.put("operation", Y::Flow(json!(bop.name)));
+    if let Some(ns) = &t.route_namespace {
+        route.put("namespace", Y::Flow(json!(ns))).note =
+            Some("this operation's elements are in another namespace than the backend's".into());
+    }
     if let Some(action) = t.route_action(bop) {
         route.put("soap_action", Y::Flow(json!(action))).note =
             Some("the binding's soapAction".into());
@@ -120,16 +126,6 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
             names.join(", ")
         ));
     }
-    if let Some(ns) = bop
-        .input
-        .namespace
-        .as_ref()
-        .filter(|n| bop.rpc && **n != t.namespace)
-    {
-        comments.push(format!(
-            "rpc operation in namespace {ns}, not the backend's: give this route that namespace"
-        ));
-    }
     let headers = wsdl.header_fields(t.binding, &bop.name);
     if !headers.is_empty() {
         let names: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
@@ -157,6 +153,7 @@ pub(crate) fn soap_route(t: &mut Target, bop: &BindingOperation, route_name: &st
         reply,
         expected,
     );
+    t.route_namespace = None;
     Built {
         route,
         comments,
