@@ -198,8 +198,9 @@ async fn translate<'p>(
         return call_backend(state, call, access).await;
     };
     let key = crate::cache::key(&adapter.name, route, policy, &values, &parts.headers);
-    // Boxed: the cache's future holds the backend call's several times over (about 12x its
-    // size), and inline it would set the size of every call's future, cached or not.
+    // Boxed: the cache's future holds the backend call's several times over (5x, measured);
+    // inline, it set every call's future to 15 KiB, cached or not (see the test
+    // `every_calls_future_stays_small`).
     let kept = Box::pin(
         state
             .cache
