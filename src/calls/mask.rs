@@ -26,28 +26,7 @@ impl<'a> Names<'a> {
     /// Whether a value under this name (a header, parameter, field or element's local name) is
     /// masked.
     pub fn masks(&self, name: &str) -> bool {
-        let local = name.rsplit(':').next().unwrap_or(name);
-        if self.extra.iter().any(|e| e.eq_ignore_ascii_case(local)) {
-            return true;
-        }
-        let squashed: String = local
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_'))
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        const WORDS: &[&str] = &[
-            "password",
-            "passwd",
-            "secret",
-            "token",
-            "apikey",
-            "authorization",
-            "credential",
-            "cookie",
-            "signature",
-            "nonce",
-        ];
-        WORDS.iter().any(|w| squashed.contains(w))
+        crate::xml::redact::is_sensitive(name, &self.extra)
     }
 
     fn extra_owned(&self) -> Vec<String> {

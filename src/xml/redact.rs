@@ -5,21 +5,33 @@ use quick_xml::{Reader, Writer};
 
 pub const REDACTED: &str = "REDACTED";
 
-/// Whether a field or element name looks like it holds a secret.
-pub fn is_sensitive(name: &str, extra: &[String]) -> bool {
+/// Whether a header, parameter, field or element name looks like it holds a secret: it contains
+/// one of the words below (case, `-` and `_` aside: `X-Api-Key`, `api_key`), or is one of `extra`
+/// (the adapter's `redact:` names). A prefix (`wsse:Password`) is not part of the name. The one
+/// rule for recordings and the call log alike.
+pub fn is_sensitive<S: AsRef<str>>(name: &str, extra: &[S]) -> bool {
     const WORDS: &[&str] = &[
         "password",
         "passwd",
         "secret",
         "token",
         "apikey",
-        "api_key",
         "authorization",
         "credential",
+        "cookie",
+        "signature",
         "nonce",
     ];
-    let lower = name.to_ascii_lowercase();
-    WORDS.iter().any(|w| lower.contains(w)) || extra.iter().any(|e| e.eq_ignore_ascii_case(name))
+    let local = name.rsplit(':').next().unwrap_or(name);
+    if extra.iter().any(|e| e.as_ref().eq_ignore_ascii_case(local)) {
+        return true;
+    }
+    let squashed: String = local
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    WORDS.iter().any(|w| squashed.contains(w))
 }
 
 /// The document with the text of every sensitive element replaced. Documents that do not parse
@@ -85,6 +97,24 @@ mod tests {
             &[],
         );
         assert_eq!(out, "<T><UsernameToken>REDACTED</UsernameToken></T>");
+    }
+
+    #[test]
+    fn recordings_hide_what_the_call_log_hides() {
+        // One rule for both: a recorded reply's Cookie or Signature was kept while the call log
+        // masked it, when each had its own list of words.
+        let out = redact(
+            "<a><SessionCookie>c</SessionCookie><ds:SignatureValue>s</ds:SignatureValue><Id>1</Id></a>",
+            &[] as &[String],
+        );
+        assert_eq!(
+            out,
+            "<a><SessionCookie>REDACTED</SessionCookie><ds:SignatureValue>REDACTED</ds:SignatureValue><Id>1</Id></a>"
+        );
+        for name in ["X-Api-Key", "api_key", "wsse:Nonce", "Cookie", "CPF"] {
+            assert!(is_sensitive(name, &["cpf"]), "{name}");
+        }
+        assert!(!is_sensitive("Content-Type", &[] as &[String]));
     }
 
     #[test]
