@@ -1,20 +1,10 @@
 //! `ponte check` as integrators see it, and the JSON Schema their editors use.
 
+mod common;
+
 use std::process::Command;
 
-fn ponte(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("PONTE_ADAPTERS")
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::run_ponte as ponte;
 
 #[test]
 fn check_accepts_the_shipped_adapters() {

@@ -3,9 +3,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{corpus, repo_path, run_ponte as ponte};
+use common::{corpus, repo_path, run_ponte as ponte, run_ponte_in as ponte_in};
 
 /// Imports `schema` into a fresh folder and runs `ponte check` on it.
 fn import_and_check(schema: &Path) -> (String, String) {
@@ -108,19 +107,6 @@ fn corpus_schemas_import_and_pass_check() {
             "{schema}: {stdout}"
         );
     }
-}
-
-fn ponte_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The lab schema (defaulted non-null arguments, list fields of input objects, a field that

@@ -7,7 +7,9 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{Ponte, Reply, StandIn, corpus, repo_path, run_ponte as ponte, soap11, soap12};
+use common::{
+    Ponte, Reply, StandIn, corpus, repo_path, run_ponte as ponte, run_ponte_in, soap11, soap12,
+};
 use serde_json::json;
 
 /// An import written to a fresh folder that `ponte check` accepts unchanged.
@@ -433,18 +435,10 @@ async fn imported_correios_consulta_cep_reads_a_spyne_shaped_reply() {
 #[test]
 fn a_printed_adapter_saved_in_the_current_folder_passes_check() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(["import", "wsdl"])
-        .arg(own("calc/calc.wsdl"))
-        .current_dir(dir.path())
-        .output()
-        .expect("ponte runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let wsdl = own("calc/calc.wsdl");
+    let (code, stdout, stderr) =
+        run_ponte_in(dir.path(), &["import", "wsdl", wsdl.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
     let first = stdout.lines().next().unwrap_or_default();
     assert!(
         first.starts_with("# Printed: `")

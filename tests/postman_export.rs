@@ -1,22 +1,12 @@
 //! `ponte export postman`: the collection of the shipped adapters, with examples and tests from
 //! the shipped fixtures (newman runs it in tests/external/postman).
 
-use std::process::Command;
+mod common;
 
 fn export(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ponte"))
-        .args(["export", "postman"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("PONTE_ADAPTERS")
-        .env_remove("PONTE_FIXTURES")
-        .output()
-        .expect("ponte runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["export", "postman"];
+    all.extend_from_slice(args);
+    common::run_ponte(&all)
 }
 
 #[test]

@@ -414,10 +414,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs the `ponte` binary with `args`: its exit code, standard output and standard error.
+/// Runs the `ponte` binary with `args` in the repository: its exit code, standard output and
+/// standard error.
 pub fn run_ponte(args: &[&str]) -> (i32, String, String) {
+    run_ponte_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// The same in `dir`. The folders ponte reads come from the arguments only, never from the
+/// environment the tests run in.
+pub fn run_ponte_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ponte"))
         .args(args)
+        .current_dir(dir)
+        .env_remove("PONTE_ADAPTERS")
+        .env_remove("PONTE_FIXTURES")
         .output()
         .expect("ponte runs");
     (
